@@ -1,0 +1,8 @@
+"""Mobile CNN backbones as OpenMMLab components (registry scope ``backbones``).
+
+Use them from any mmdet / mmpose / mmaction2 config as ``type='backbones.<Name>'``.
+"""
+import mobilebench.compat  # noqa: F401  (torch 2.13 / numpy 2 shims, applied once)
+
+from .base import LayerInfo, MobileBackbone, resolve_taps  # noqa: F401
+from .registry import MODELS  # noqa: F401

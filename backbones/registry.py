@@ -1,0 +1,10 @@
+"""The backbone package's registry: a child of mmengine's root ``MODELS``.
+
+Scope is the package name, so any mmdet, mmpose or mmaction2 config can say
+``type='backbones.AsymmNet'``: mmengine imports ``backbones.registry`` on the prefixed key, finds this
+child under the root and lazily imports ``locations`` (no ``custom_imports`` needed).
+"""
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import Registry
+
+MODELS = Registry('model', parent=MMENGINE_MODELS, scope='backbones', locations=['backbones'])

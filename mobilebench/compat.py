@@ -1,0 +1,71 @@
+"""The one compatibility layer between the pinned OpenMMLab stack and torch 2.13 / numpy 2.
+
+Imported once by ``backbones`` and ``mobilebench`` (and therefore by every tool and config that uses
+them). Every shim names the upstream bug it covers. Security is not weakened: checkpoints keep
+``torch.load(weights_only=True)``; we only allow-list the plain-data classes that mmengine's own
+checkpoints contain.
+"""
+from __future__ import annotations
+
+import sys
+import types
+
+_APPLIED = False
+
+
+def _allow_mmengine_checkpoint_globals():
+    # mmengine 0.10.7 calls torch.load(filename, map_location=...) without weights_only (issue #1655,
+    # fixed after the release by commit 151a87ab which turned weights_only *off*). On torch >= 2.6 the
+    # default is weights_only=True, so Runner checkpoints fail on HistoryBuffer and numpy scalars.
+    # We keep weights_only=True and allow-list exactly the data classes those checkpoints hold.
+    import numpy as np
+    import torch
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    safe = [HistoryBuffer, np.ndarray, np.dtype, np.core.multiarray._reconstruct,  # noqa: NPY201
+            np.core.multiarray.scalar]  # noqa: NPY201
+    safe += [type(np.dtype(t)) for t in ('float64', 'float32', 'float16', 'int64', 'int32', 'int16',
+                                          'int8', 'uint8', 'bool')]
+    try:  # numpy 2 moved the private module; pickles name either path
+        import numpy._core.multiarray as ma2
+        safe += [ma2._reconstruct, ma2.scalar]
+    except ImportError:  # pragma: no cover - numpy 1
+        pass
+    torch.serialization.add_safe_globals(safe)
+
+
+def _stub_mmaction_drn():
+    # mmaction2 1.2.0's wheel lacks mmaction/models/localizers/drn/ (no __init__.py upstream, so
+    # find_packages skipped it; mmaction2 #2714): `import mmaction.models` fails. DRN is a temporal
+    # grounding model this suite never uses, so an empty module with DRN=None is enough.
+    if 'mmaction.models.localizers.drn' in sys.modules:
+        return
+    pkg = types.ModuleType('mmaction.models.localizers.drn')
+    pkg.__path__ = []
+    mod = types.ModuleType('mmaction.models.localizers.drn.drn')
+    mod.DRN = None
+    pkg.drn = mod
+    sys.modules['mmaction.models.localizers.drn'] = pkg
+    sys.modules['mmaction.models.localizers.drn.drn'] = mod
+
+
+def patch_ssd_head():
+    """mmdet 3.3.0 ``SSDHead`` never sets ``loss_cls`` but ``BaseDenseHead._predict_by_feat_single``
+    reads it (for ``custom_cls_channels``): every SSD/SSDLite predict raises AttributeError.
+    A class attribute ``loss_cls = None`` restores upstream behaviour (SSD has no custom channels).
+    Called lazily (importing mmdet is slow); ``mobilebench.models`` calls it on import."""
+    from mmdet.models.dense_heads.ssd_head import SSDHead
+    if not hasattr(SSDHead, 'loss_cls'):
+        SSDHead.loss_cls = None
+
+
+def apply():
+    global _APPLIED
+    if _APPLIED:
+        return
+    _allow_mmengine_checkpoint_globals()
+    _stub_mmaction_drn()
+    _APPLIED = True
+
+
+apply()

@@ -1,0 +1,23 @@
+"""The suite's registries: children of mmengine's root registries with scope ``mobilebench``.
+
+Configs of any toolbox can reference the suite's components as ``type='mobilebench.X'``.
+"""
+from mmengine.registry import DATASETS as MMENGINE_DATASETS
+from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import METRICS as MMENGINE_METRICS
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
+from mmengine.registry import Registry
+
+MODELS = Registry('model', parent=MMENGINE_MODELS, scope='mobilebench',
+                  locations=['mobilebench.models', 'mobilebench.face'])
+DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, scope='mobilebench',
+                    locations=['mobilebench.datasets', 'mobilebench.face'])
+TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS, scope='mobilebench',
+                      locations=['mobilebench.datasets', 'mobilebench.face'])
+METRICS = Registry('metric', parent=MMENGINE_METRICS, scope='mobilebench',
+                   locations=['mobilebench.evaluation', 'mobilebench.face'])
+EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, scope='mobilebench',
+                     locations=['mobilebench.evaluation'])
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='mobilebench', locations=['mobilebench.engine'])
