@@ -1,0 +1,1 @@
+"""Checkpoint conversion helpers (official layouts -> project layouts) and the equivalence-fixture recipe."""
