@@ -5,6 +5,7 @@ Scope is the package name, so any mmdet, mmpose or mmaction2 config can say
 child under the root and lazily imports ``locations`` (no ``custom_imports`` needed).
 """
 from mmengine.registry import MODELS as MMENGINE_MODELS
-from mmengine.registry import Registry
 
-MODELS = Registry('model', parent=MMENGINE_MODELS, scope='backbones', locations=['backbones'])
+from mobilebench.listing_registry import ListingRegistry
+
+MODELS = ListingRegistry('model', parent=MMENGINE_MODELS, scope='backbones', locations=['backbones'])

@@ -8,7 +8,8 @@ from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import METRICS as MMENGINE_METRICS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
-from mmengine.registry import Registry
+
+from .listing_registry import ListingRegistry as Registry
 
 MODELS = Registry('model', parent=MMENGINE_MODELS, scope='mobilebench',
                   locations=['mobilebench.models', 'mobilebench.face'])

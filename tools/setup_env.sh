@@ -53,6 +53,7 @@ echo "[setup] mmdet, mmpose, mmaction2 and runtime dependencies"
 $PIP install mmdet==3.3.0
 $PIP install --no-deps mmpose==1.3.2 mmaction2==1.2.0
 $PIP install -r requirements/runtime.txt
+$PIP install cython
 if ! "$VENV/bin/python" -c "import xtcocotools._mask" 2>/dev/null || \
    ! "$VENV/bin/python" -c "import xtcocotools.coco" 2>/dev/null; then
   $PIP install --no-binary xtcocotools --no-build-isolation xtcocotools==1.14.3

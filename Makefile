@@ -1,0 +1,26 @@
+# Two commands do everything on a fresh machine:  make demo   and   make test
+PY := .venv/bin/python
+DEMO_DATA ?= data/demo
+DEMO_RESULTS ?= results/demo
+PYTEST_ARGS ?=
+
+.PHONY: setup demo demo-data test test-all lint clean
+
+setup:
+	bash tools/setup_env.sh
+
+demo-data: setup
+	@if [ ! -f $(DEMO_DATA)/.complete ]; then $(PY) tools/data/make_demo_data.py --out $(DEMO_DATA) --seed 0; fi
+
+demo: demo-data
+	$(PY) tools/benchmark.py configs/benchmark/demo.py --results $(DEMO_RESULTS)
+	$(PY) tools/leaderboard.py $(DEMO_RESULTS)
+
+test: setup
+	$(PY) -m pytest -m "not slow" -q $(PYTEST_ARGS)
+
+test-all: setup
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf work_dirs results .pytest_cache

@@ -1,0 +1,65 @@
+"""What tools/train.py and tools/test.py share: work_dir/seed/launcher handling, building the right
+Runner for the config's toolbox, and writing metrics JSON."""
+from __future__ import annotations
+
+import os.path as osp
+import time
+from typing import Dict, List, Optional
+
+from mmengine.config import Config
+
+from .fileio import atomic_write_json
+
+#: default_scope -> module whose import registers that toolbox's components
+TOOLBOX_MODULES = {
+    'mmdet': 'mmdet.utils',
+    'mmpose': 'mmpose.utils',
+    'mmaction': 'mmaction.utils',
+    'mobilebench': 'mobilebench',
+}
+
+
+def apply_common_args(cfg: Config, args, default_work_dir_root: str = 'work_dirs') -> Config:
+    """Apply --work-dir, --launcher, --seed and --deterministic to ``cfg`` in the OpenMMLab way."""
+    cfg.launcher = args.launcher
+    if getattr(args, 'work_dir', None):
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join(default_work_dir_root, osp.splitext(osp.basename(args.config))[0])
+    if getattr(args, 'seed', None) is not None:
+        cfg.setdefault('randomness', {})
+        cfg.randomness['seed'] = args.seed
+    if getattr(args, 'deterministic', False):
+        cfg.setdefault('randomness', {})
+        cfg.randomness['deterministic'] = True
+    return cfg
+
+
+def build_runner(cfg: Config):
+    """Build the Runner (or the config's ``runner_type``) inside the config's default scope."""
+    import importlib
+
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    scope = cfg.get('default_scope', 'mmengine')
+    if scope not in TOOLBOX_MODULES and scope != 'mmengine':
+        raise ValueError(f'{cfg.filename}: unknown default_scope {scope!r}; expected one of '
+                         f'{sorted(TOOLBOX_MODULES)}')
+    if scope in TOOLBOX_MODULES:
+        importlib.import_module(TOOLBOX_MODULES[scope])
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def write_metrics_json(metrics: Dict, runner, checkpoint: str, config: str,
+                       extra_path: Optional[str] = None) -> List[str]:
+    """Write the test metrics next to the run's logs (``<log_dir>/metrics.json``) and optionally to
+    ``extra_path``. Returns the written paths."""
+    payload = dict(config=config, checkpoint=checkpoint, metrics=dict(metrics or {}),
+                   time=time.strftime('%Y-%m-%dT%H:%M:%S'))
+    paths = [atomic_write_json(osp.join(runner.log_dir, 'metrics.json'), payload)]
+    if extra_path:
+        paths.append(atomic_write_json(extra_path, payload))
+    return paths

@@ -1,0 +1,57 @@
+#!/usr/bin/env python
+"""Test a checkpoint of any config of the suite and write the metrics as JSON next to the logs.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out-json FILE] [--cfg-options k=v ...]
+                                           [--launcher none|pytorch|slurm|mpi]
+
+Writes ``<work_dir>/<timestamp>/metrics.json`` (and ``--out-json`` if given) atomically.
+Checkpoints load with ``torch.load(weights_only=True)``; mmengine's own checkpoint contents are
+allow-listed in ``mobilebench.compat``.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import DictAction  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test a model of the mobile-backbone suite')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
+    parser.add_argument('--out-json', help='also write the metrics to this JSON file')
+    parser.add_argument('--seed', type=int, default=None)
+    parser.add_argument('--deterministic', action='store_true')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override settings, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import mobilebench  # noqa: F401
+    from mobilebench.config import load_config
+    from mobilebench.runner_utils import apply_common_args, build_runner, write_metrics_json
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    cfg = load_config(args.config, args.cfg_options)
+    apply_common_args(cfg, args, default_work_dir_root='work_dirs')
+    cfg.load_from = args.checkpoint
+    runner = build_runner(cfg)
+    metrics = runner.test()
+    paths = write_metrics_json(metrics, runner, args.checkpoint, args.config, args.out_json)
+    for path in paths:
+        print(f'metrics written to {path}')
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
