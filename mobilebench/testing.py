@@ -1,0 +1,44 @@
+"""Helpers for short end-to-end runs (tests, demo smoke checks): train a few iterations, then test."""
+from __future__ import annotations
+
+import copy
+from typing import Dict, Optional
+
+from mmengine.config import Config
+
+
+def shorten_schedule(cfg: Config, work_dir: str, max_iters: int = 2, batch_size: Optional[int] = None,
+                     seed: int = 0) -> Config:
+    """Return a copy of ``cfg`` that trains ``max_iters`` iterations with no validation, no
+    num_workers, no LR schedule, a checkpoint at the end, and the given seed."""
+    cfg = copy.deepcopy(cfg)
+    cfg.work_dir = work_dir
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters + 1)
+    cfg.param_scheduler = []
+    cfg.randomness = dict(seed=seed)
+    cfg.launcher = 'none'
+    cfg.pop('auto_scale_lr', None)
+    cfg.setdefault('default_hooks', {})
+    cfg.default_hooks['checkpoint'] = dict(type='CheckpointHook', interval=max_iters, by_epoch=False)
+    cfg.default_hooks['logger'] = dict(type='LoggerHook', interval=1)
+    cfg.default_hooks.pop('visualization', None)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(key)
+        if loader is None:
+            continue
+        loader['num_workers'] = 0
+        loader['persistent_workers'] = False
+        if batch_size is not None:
+            loader['batch_size'] = batch_size
+    return cfg
+
+
+def run_train_test(cfg: Config, work_dir: str, max_iters: int = 2, batch_size: Optional[int] = None,
+                   seed: int = 0) -> Dict:
+    """Train ``max_iters`` iterations, then run the test loop on the trained weights; return the metrics."""
+    import mobilebench  # noqa: F401
+    from mobilebench.runner_utils import build_runner
+    cfg = shorten_schedule(cfg, work_dir, max_iters=max_iters, batch_size=batch_size, seed=seed)
+    runner = build_runner(cfg)
+    runner.train()
+    return runner.test()
