@@ -6,3 +6,5 @@ import mobilebench.compat  # noqa: F401  (torch 2.13 / numpy 2 shims, applied on
 
 from .base import LayerInfo, MobileBackbone, resolve_taps  # noqa: F401
 from .registry import MODELS  # noqa: F401
+from .hbonet import HBONet  # noqa: F401
+from .mobilenext import MobileNeXt  # noqa: F401
