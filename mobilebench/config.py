@@ -22,6 +22,7 @@ placeholders, resolved here from the built backbone's ``out_channels`` (no forwa
 from __future__ import annotations
 
 import ast
+import os
 import copy
 import os.path as osp
 import re
@@ -146,3 +147,33 @@ def compose_config(task_template: str, backbone_file: str, overrides: Optional[d
 
 __all__ = ['load_config', 'compose_config', 'resolve_backbone_placeholders', 'backbone_out_channels',
            'resolve_placeholder', 'ConfigDict']
+
+
+def load_backbone_cfg(spec: str, **overrides) -> dict:
+    """A backbone cfg from a backbone file (``configs/_base_/backbones/x.py``), a bare name of such a file
+    (``'asymmnet_small_x1.0'``) or a registry type (``'backbones.HBONet'``), with ``overrides`` merged."""
+    path = spec
+    if not spec.endswith('.py') and spec.startswith(('backbones.', 'mmdet.')):
+        cfg = dict(type=spec)
+    else:
+        if not spec.endswith('.py'):
+            here = osp.dirname(osp.dirname(osp.abspath(__file__)))
+            path = osp.join(here, 'configs', '_base_', 'backbones', spec + '.py')
+        if not osp.isfile(path):
+            here = osp.dirname(osp.dirname(osp.abspath(__file__)))
+            folder = osp.join(here, 'configs', '_base_', 'backbones')
+            known = sorted(f[:-3] for f in os.listdir(folder) if f.endswith('.py')) if osp.isdir(folder) else []
+            raise FileNotFoundError(f'backbone file not found: {path}; known backbone files: {known}')
+        cfg = Config.fromfile(path).backbone.to_dict()
+    cfg.update(overrides)
+    return cfg
+
+
+def build_backbone(spec, **overrides):
+    """Build a backbone from a cfg dict or anything :func:`load_backbone_cfg` accepts."""
+    from mmengine.registry import MODELS
+
+    import backbones  # noqa: F401
+    cfg = dict(spec) if isinstance(spec, dict) else load_backbone_cfg(spec)
+    cfg.update(overrides)
+    return MODELS.build(cfg)
