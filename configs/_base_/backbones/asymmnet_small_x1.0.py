@@ -1,0 +1,3 @@
+# AsymmNet-S x1.0 (asymmetry rate 1); taps are chosen by the task template
+backbone = dict(type='backbones.AsymmNet', arch='small', widen_factor=1.0, asymmetry_rate=1)
+backbone_name = 'asymmnet_small_x1.0'
