@@ -125,8 +125,30 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         raise FileNotFoundError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
     if cfg_options:
+        old_root = cfg.get('data_root')
         cfg.merge_from_dict(cfg_options)
+        propagate_data_root(cfg, old_root)
     return resolve_backbone_placeholders(cfg)
+
+
+def propagate_data_root(cfg: Config, old_root: Optional[str]) -> Config:
+    """After ``--cfg-options data_root=NEW``, rewrite every string of ``cfg`` that starts with the old
+    root (dataloaders' ``data_root``, an evaluator's ``ann_file`` = data_root + '...'), because a config
+    file resolves ``data_root`` into those fields when it is parsed."""
+    new_root = cfg.get('data_root')
+    if not isinstance(old_root, str) or not isinstance(new_root, str) or not old_root or new_root == old_root:
+        return cfg
+    if old_root.endswith('/') and not new_root.endswith('/'):
+        new_root += '/'
+
+    def fn(value, path):
+        if path != 'cfg.data_root' and isinstance(value, str) and value.startswith(old_root):
+            return new_root + value[len(old_root):]
+        return value
+
+    for key, value in _walk(cfg._cfg_dict.to_dict(), fn).items():
+        cfg[key] = value
+    return cfg
 
 
 def compose_config(task_template: str, backbone_file: str, overrides: Optional[dict] = None) -> Config:

@@ -1,0 +1,46 @@
+# COCO 2017 for SSDLite-320: the dataloaders of mmdet 3.3.0 `configs/ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py` (train2017 -> val2017, box AP),
+# with the SSDLite-320 pipelines of `./pipelines/ssdlite_320.py`.
+#
+# Expected layout under `data_root` (override with --cfg-options data_root=/path/to/coco/):
+#   annotations/instances_train2017.json, annotations/instances_val2017.json,
+#   train2017/*.jpg, val2017/*.jpg
+# `mobilebench.CocoDataset` raises FileNotFoundError naming the missing path and this layout.
+_base_ = ['./pipelines/ssdlite_320.py']
+
+dataset_type = 'mobilebench.CocoDataset'
+data_root = 'data/coco/'
+
+train_dataloader = dict(
+    batch_size=24,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    batch_sampler=None,
+    dataset=dict(
+        type='RepeatDataset',  # RepeatDataset x5 with 120 epochs = "600e"
+        times=5,
+        dataset=dict(
+            type=dataset_type,
+            data_root=data_root,
+            ann_file='annotations/instances_train2017.json',
+            data_prefix=dict(img='train2017/'),
+            filter_cfg=dict(filter_empty_gt=True, min_size=32),
+            pipeline={{_base_.train_pipeline}})))
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=4,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/instances_val2017.json',
+        data_prefix=dict(img='val2017/'),
+        test_mode=True,
+        pipeline={{_base_.test_pipeline}}))
+test_dataloader = val_dataloader
+
+# box AP on val2017; written as coco/bbox_mAP (+ _50, _75, _s, _m, _l).
+val_evaluator = dict(type='CocoMetric', ann_file=data_root + 'annotations/instances_val2017.json', metric='bbox')
+test_evaluator = val_evaluator
