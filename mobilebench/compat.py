@@ -34,6 +34,22 @@ def _allow_mmengine_checkpoint_globals():
     torch.serialization.add_safe_globals(safe)
 
 
+def _picklable_history_buffer():
+    # mmengine 0.10.7 HistoryBuffer.__getstate__ stores its statistics *functions* in every checkpoint,
+    # which pickles as `builtins.getattr(HistoryBuffer, 'min')`. Allow-listing `getattr` would let a
+    # checkpoint reach any attribute of any allowed object, so instead we stop saving them: they are
+    # class-level registrations that `__setstate__` restores anyway (`_set_default_statistics` plus
+    # whatever `register_statistics` added at import time).
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop('statistics_methods', None)
+        return state
+
+    HistoryBuffer.__getstate__ = __getstate__
+
+
 def _stub_mmaction_drn():
     # mmaction2 1.2.0's wheel lacks mmaction/models/localizers/drn/ (no __init__.py upstream, so
     # find_packages skipped it; mmaction2 #2714): `import mmaction.models` fails. DRN is a temporal
@@ -64,6 +80,7 @@ def apply():
     if _APPLIED:
         return
     _allow_mmengine_checkpoint_globals()
+    _picklable_history_buffer()
     _stub_mmaction_drn()
     _APPLIED = True
 
