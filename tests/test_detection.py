@@ -1,0 +1,339 @@
+"""Detection: YOLOv3-416 / SSDLite-320 configs for every backbone on PASCAL VOC and COCO.
+
+Real fixtures in tests/data/detection/ (see tests/data/README.md): the mmdetection/mmyolo VOCdevkit sample
+(VOC2007 + the VOC2012 quirk), icevision's VOC export without ImageSets, icevision's fridge set
+(annotations/ + images/, own classes) and six COCO val2017 images. Runs use 128 px inputs to stay fast.
+"""
+import json
+import os.path as osp
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from mobilebench.config import load_config
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+DATA = osp.join(REPO, 'tests', 'data', 'detection')
+VOCDEVKIT = osp.join(DATA, 'VOCdevkit') + '/'
+ICEVISION_VOC = osp.join(DATA, 'icevision_voc') + '/'
+FRIDGE = osp.join(DATA, 'fridge') + '/'
+COCO = osp.join(DATA, 'coco') + '/'
+FRIDGE_CLASSES = ('carton', 'milk_bottle', 'water_bottle', 'can')
+
+sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
+import generate_task_configs as gen  # noqa: E402
+
+DET_CONFIGS = sorted(p for p in gen.render_all(['yolov3_416_voc', 'yolov3_416_coco', 'ssdlite_320_voc',
+                                                 'ssdlite_320_coco']))
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _shrink(node, size):
+    """Replace the 320/416 input sizes of every pipeline by ``size`` (tiny CPU runs)."""
+    if isinstance(node, dict):
+        if node.get('type') == 'Resize':
+            node['scale'] = (size, size)
+        elif node.get('type') == 'RandomResize':
+            node['scale'] = [(size - 32, size - 32), (size, size)]
+        for value in node.values():
+            _shrink(value, size)
+    elif isinstance(node, list):
+        for value in node:
+            _shrink(value, size)
+
+
+def _fixture_cfg(config, layout, size=128):
+    """The config pointed at a real fixture (``layout`` in voc / icevision / fridge / coco)."""
+    dataset = 'coco' if config.endswith('_coco.py') else 'voc'
+    if layout == 'coco':
+        assert dataset == 'coco'
+        cfg = load_config(config, {'data_root': COCO})
+        for ds in (cfg.train_dataloader.dataset.dataset, cfg.val_dataloader.dataset, cfg.test_dataloader.dataset):
+            ds.ann_file = 'annotations.json'
+            ds.data_prefix = dict(img='images/')
+        cfg.val_evaluator.ann_file = cfg.test_evaluator.ann_file = osp.join(COCO, 'annotations.json')
+    else:
+        assert dataset == 'voc'
+        if layout == 'voc':  # the upstream VOC07+12 dataloaders, only data_root changed
+            cfg = load_config(config, {'data_root': VOCDEVKIT})
+        else:  # a folder without ImageSets: every XML of the annotation folder, train = test
+            cfg = load_config(config)
+            train_pipeline = cfg.train_dataloader.dataset.dataset.datasets[0].pipeline
+            test_pipeline = cfg.test_dataloader.dataset.pipeline
+            extra = dict(metainfo=dict(classes=FRIDGE_CLASSES), ann_subdir='annotations', img_subdir='images') \
+                if layout == 'fridge' else {}
+            root = FRIDGE if layout == 'fridge' else ICEVISION_VOC
+            base = dict(type='mobilebench.VOCDataset', data_root=root, ann_file='', **extra)
+            cfg.train_dataloader.dataset.dataset = dict(base, pipeline=train_pipeline,
+                                                        filter_cfg=dict(filter_empty_gt=True, min_size=32))
+            cfg.val_dataloader.dataset = cfg.test_dataloader.dataset = dict(base, pipeline=test_pipeline,
+                                                                            test_mode=True)
+            if layout == 'fridge':
+                cfg.model.bbox_head.num_classes = len(FRIDGE_CLASSES)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        _shrink(cfg[key], size)
+    # an untrained detector scores below the 0.02/0.05 thresholds; keep every box so the metric runs
+    cfg.model.test_cfg.score_thr = 0.0
+    return cfg
+
+
+def _train_test(cfg, tmp_path):
+    from mobilebench.testing import run_train_test
+    return run_train_test(cfg, str(tmp_path / 'work'), max_iters=2, batch_size=2)
+
+
+def _check_metrics(metrics, key):
+    assert key in metrics, metrics
+    assert 0.0 <= metrics[key] <= 1.0
+
+
+# ---------------------------------------------------------------------------------------- configs
+def test_committed_configs_match_generator():
+    files = gen.render_all()
+    assert len([p for p in files if p.startswith('configs/detection/')]) == 28
+    assert gen.stale_files(files) == [], 'run python tools/misc/generate_task_configs.py'
+    assert gen.main(['--check', '--tasks', 'ssdlite_320_voc']) == 0
+
+
+def test_generator_check_detects_stale_file(tmp_path):
+    files = gen.render_all(['yolov3_416_voc'])
+    assert set(gen.stale_files(files, str(tmp_path))) == set(files)  # nothing written there yet
+
+
+@pytest.mark.parametrize('config', DET_CONFIGS)
+def test_every_detection_config_builds(config):
+    from mmengine.registry import MODELS, init_default_scope
+    cfg = load_config(osp.join(REPO, config))
+    assert cfg.default_scope == 'mmdet'
+    init_default_scope('mmdet')
+    model = MODELS.build(cfg.model)
+    widths = tuple(model.backbone.out_channels)
+    if 'yolov3' in config:
+        assert len(widths) == 3 and list(cfg.model.neck.in_channels) == list(widths[::-1])
+        assert model.backbone.out_strides == (8, 16, 32)
+    else:
+        assert len(widths) == 2 and list(cfg.model.neck.in_channels) == list(widths)
+        assert list(cfg.model.bbox_head.in_channels) == list(widths) + [512, 256, 256, 128]
+    assert cfg.model.bbox_head.num_classes == (20 if config.endswith('_voc.py') else 80)
+    if config.endswith('_voc.py'):
+        assert cfg.test_evaluator.type == 'VOCMetric' and cfg.test_evaluator.eval_mode == '11points'
+    else:
+        assert cfg.test_evaluator.type == 'CocoMetric'
+
+
+def test_upstream_mobilenetv2_widths():
+    """MobileNetV2 gets exactly mmdet's hand-typed widths: YOLOv3 [320, 96, 32], SSDLite (96, 1280)."""
+    yolo = load_config(osp.join(REPO, 'configs/detection/yolov3_416_mobilenetv2_x1.0_coco.py'))
+    assert list(yolo.model.neck.in_channels) == [320, 96, 32]
+    ssd = load_config(osp.join(REPO, 'configs/detection/ssdlite_320_mobilenetv2_x1.0_coco.py'))
+    assert list(ssd.model.neck.out_channels) == [96, 1280, 512, 256, 256, 128]
+
+
+def test_data_root_override_reaches_every_path():
+    cfg = load_config(osp.join(REPO, 'configs/detection/yolov3_416_hbonet_x1.0_coco.py'),
+                      {'data_root': '/datasets/coco'})
+    assert cfg.train_dataloader.dataset.dataset.data_root == '/datasets/coco/'
+    assert cfg.test_dataloader.dataset.data_root == '/datasets/coco/'
+    assert cfg.test_evaluator.ann_file == '/datasets/coco/annotations/instances_val2017.json'
+    voc = load_config(osp.join(REPO, 'configs/detection/ssdlite_320_hbonet_x1.0_voc.py'), {'data_root': '/v/'})
+    assert [d.data_root for d in voc.train_dataloader.dataset.dataset.datasets] == ['/v/', '/v/']
+
+
+# ---------------------------------------------------------------------------------------- SSDHead fix
+def test_ssdlite_predicts():
+    """mmdet 3.3.0 SSDHead raises AttributeError (no loss_cls) in predict; mobilebench.models fixes it."""
+    from mmdet.structures import DetDataSample
+    from mmengine.registry import MODELS, init_default_scope
+    cfg = load_config(osp.join(REPO, 'configs/detection/ssdlite_320_mobilenext_x1.0_voc.py'))
+    from mmdet.models.dense_heads import SSDHead
+    assert SSDHead.loss_cls is None  # applied by custom_imports=['mobilebench.models']
+    init_default_scope('mmdet')
+    model = MODELS.build(cfg.model).eval()
+    sample = DetDataSample(metainfo=dict(img_shape=(128, 128), ori_shape=(128, 128), scale_factor=(1., 1.)))
+    with torch.no_grad():
+        results = model.predict(torch.rand(1, 3, 128, 128), [sample])
+    assert results[0].pred_instances.bboxes.shape[1] == 4
+    assert len(results[0].pred_instances.scores) <= cfg.model.test_cfg.max_per_img
+
+
+# ---------------------------------------------------------------------------------------- train + test
+@pytest.mark.parametrize('config,layout,key', [
+    ('configs/detection/ssdlite_320_mobilenext_x1.0_voc.py', 'voc', 'pascal_voc/mAP'),
+    ('configs/detection/yolov3_416_asymmnet_small_x1.0_voc.py', 'icevision', 'pascal_voc/mAP'),
+    ('configs/detection/ssdlite_320_hbonet_x1.0_voc.py', 'fridge', 'pascal_voc/mAP'),
+    ('configs/detection/yolov3_416_asymmnet_large_x1.0_coco.py', 'coco', 'coco/bbox_mAP'),
+])
+def test_train_test_on_real_fixtures(config, layout, key, tmp_path):
+    metrics = _train_test(_fixture_cfg(osp.join(REPO, config), layout), tmp_path)
+    _check_metrics(metrics, key)
+
+
+def _slow_matrix():
+    for config in DET_CONFIGS:
+        for layout in (('coco', ) if config.endswith('_coco.py') else ('voc', 'icevision', 'fridge')):
+            yield config, layout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('config,layout', list(_slow_matrix()))
+def test_train_test_full_matrix(config, layout, tmp_path):
+    metrics = _train_test(_fixture_cfg(osp.join(REPO, config), layout), tmp_path)
+    _check_metrics(metrics, 'coco/bbox_mAP' if layout == 'coco' else 'pascal_voc/mAP')
+
+
+def test_tools_test_writes_metrics_json(tmp_path):
+    """tools/train.py-style checkpoint -> tools/test.py -> metrics JSON holding pascal_voc/mAP."""
+    from mobilebench.testing import run_train_test
+    cfg = _fixture_cfg(osp.join(REPO, 'configs/detection/ssdlite_320_mobilenetv2_x1.0_voc.py'), 'voc')
+    run_train_test(cfg, str(tmp_path / 'train'), max_iters=1, batch_size=2)
+    ckpt = tmp_path / 'train' / 'iter_1.pth'
+    assert ckpt.is_file()
+    out = tmp_path / 'metrics.json'
+    opts = ['data_root=' + VOCDEVKIT, 'model.test_cfg.score_thr=0.0', 'test_dataloader.num_workers=0',
+            'test_dataloader.persistent_workers=False', 'default_hooks.visualization.draw=False']
+    proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'test.py'),
+                           osp.join(REPO, 'configs/detection/ssdlite_320_mobilenetv2_x1.0_voc.py'), str(ckpt),
+                           '--work-dir', str(tmp_path / 'test'), '--out-json', str(out), '--cfg-options', *opts],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads(out.read_text())
+    metrics = metrics.get('metrics', metrics)
+    _check_metrics(metrics, 'pascal_voc/mAP')
+
+
+# ---------------------------------------------------------------------------------------- datasets
+def _voc(**kwargs):
+    from mmengine.registry import DATASETS, init_default_scope
+    init_default_scope('mmdet')
+    return DATASETS.build(dict(type='mobilebench.VOCDataset', pipeline=[], **kwargs))
+
+
+def test_voc2012_quirk_path_from_imageset_id():
+    ds = _voc(data_root=VOCDEVKIT, ann_file='VOC2012/ImageSets/Main/trainval.txt',
+              data_prefix=dict(sub_data_root='VOC2012/'))
+    info = ds.get_data_info(0)
+    assert info['img_path'].endswith(osp.join('VOC2012', 'JPEGImages', '000001.jpg'))  # not 000002.jpg
+    assert [ds.metainfo['classes'][i['bbox_label']] for i in info['instances']] == ['train']
+    assert ds.metainfo['dataset_type'] == 'VOC2012'
+    voc07 = _voc(data_root=VOCDEVKIT, ann_file='VOC2007/ImageSets/Main/test.txt',
+                 data_prefix=dict(sub_data_root='VOC2007/'), test_mode=True)
+    labels = sorted(voc07.metainfo['classes'][i['bbox_label']] for i in voc07.get_data_info(0)['instances'])
+    assert labels == ['dog', 'person']
+
+
+def test_icevision_layout_float_coordinates():
+    ds = _voc(data_root=ICEVISION_VOC, ann_file='', test_mode=True)
+    assert [ds.get_data_info(i)['img_id'] for i in range(len(ds))] == ['2007_000063', '2011_003353']
+    person = ds.get_data_info(1)['instances']
+    assert len(person) == 1 and person[0]['bbox'] == [129, 44, 374, 469]  # ymin 45.70000076293945
+    assert (ds.get_data_info(1)['width'], ds.get_data_info(1)['height']) == (375, 500)
+
+
+def test_fridge_layout_own_classes():
+    ds = _voc(data_root=FRIDGE, ann_file='', ann_subdir='annotations', img_subdir='images',
+              metainfo=dict(classes=FRIDGE_CLASSES), test_mode=True)
+    assert len(ds) == 6
+    assert all(len(ds.get_data_info(i)['instances']) == 2 for i in range(6))
+    assert ds.get_data_info(0)['img_path'].endswith(osp.join('images', '10.jpg'))
+
+
+def _copy_voc(tmp_path):
+    root = tmp_path / 'VOCdevkit'
+    shutil.copytree(VOCDEVKIT, root)
+    return root
+
+
+def test_missing_dataset_error_names_path_and_layout(tmp_path):
+    missing = str(tmp_path / 'no_such_VOCdevkit') + '/'
+    with pytest.raises(FileNotFoundError, match='no_such_VOCdevkit.*Expected layout.*ImageSets/Main'):
+        _voc(data_root=missing, ann_file='VOC2007/ImageSets/Main/test.txt',
+             data_prefix=dict(sub_data_root='VOC2007/'))
+    with pytest.raises(FileNotFoundError, match='VOC2007/ImageSets/Main/trainval.txt.*Expected layout'):
+        _voc(data_root=str(tmp_path) + '/', ann_file='VOC2007/ImageSets/Main/trainval.txt',
+             data_prefix=dict(sub_data_root='VOC2007/'))
+
+
+def test_missing_dataset_from_config(tmp_path, monkeypatch):
+    """The shipped configs point at data/VOCdevkit/ and data/coco/; without them the error says so."""
+    from mmengine.registry import DATASETS, init_default_scope
+    monkeypatch.chdir(tmp_path)
+    init_default_scope('mmdet')
+    voc = load_config(osp.join(REPO, 'configs/detection/yolov3_416_mobilenext_x1.0_voc.py'))
+    with pytest.raises(FileNotFoundError, match=r"data/VOCdevkit/.*Expected layout"):
+        DATASETS.build(voc.test_dataloader.dataset)
+    coco = load_config(osp.join(REPO, 'configs/detection/ssdlite_320_mobilenext_x1.0_coco.py'))
+    with pytest.raises(FileNotFoundError, match=r"data/coco/.*Expected layout"):
+        DATASETS.build(coco.test_dataloader.dataset)
+
+
+def test_malformed_xml_names_file(tmp_path):
+    root = _copy_voc(tmp_path)
+    xml = root / 'VOC2007' / 'Annotations' / '000001.xml'
+    xml.write_text(xml.read_text()[:200])  # truncated mid-element
+    with pytest.raises(ValueError, match=r'malformed VOC XML .*000001\.xml'):
+        _voc(data_root=str(root) + '/', ann_file='VOC2007/ImageSets/Main/test.txt',
+             data_prefix=dict(sub_data_root='VOC2007/'), test_mode=True)
+
+
+def test_object_without_box_names_file_and_field(tmp_path):
+    root = _copy_voc(tmp_path)
+    xml = root / 'VOC2007' / 'Annotations' / '000001.xml'
+    xml.write_text(xml.read_text().replace('<xmax>', '<xmaxx>', 1).replace('</xmax>', '</xmaxx>', 1))
+    with pytest.raises(ValueError, match=r'000001\.xml.*no <xmax>'):
+        _voc(data_root=str(root) + '/', ann_file='VOC2007/ImageSets/Main/test.txt',
+             data_prefix=dict(sub_data_root='VOC2007/'), test_mode=True)
+
+
+def test_missing_image_names_file(tmp_path):
+    root = _copy_voc(tmp_path)
+    (root / 'VOC2007' / 'JPEGImages' / '000001.jpg').unlink()
+    with pytest.raises(FileNotFoundError, match=r'JPEGImages/000001\.jpg.*not found'):
+        _voc(data_root=str(root) + '/', ann_file='VOC2007/ImageSets/Main/test.txt',
+             data_prefix=dict(sub_data_root='VOC2007/'), test_mode=True)
+
+
+def test_empty_annotation_files_name_file(tmp_path):
+    root = _copy_voc(tmp_path)
+    (root / 'VOC2007' / 'Annotations' / '000001.xml').write_text('')
+    with pytest.raises(ValueError, match=r'000001\.xml.* is empty'):
+        _voc(data_root=str(root) + '/', ann_file='VOC2007/ImageSets/Main/test.txt',
+             data_prefix=dict(sub_data_root='VOC2007/'), test_mode=True)
+    (root / 'VOC2012' / 'ImageSets' / 'Main' / 'test.txt').write_text('\n')
+    with pytest.raises(ValueError, match=r'VOC2012/ImageSets/Main/test\.txt.* is empty'):
+        _voc(data_root=str(root) + '/', ann_file='VOC2012/ImageSets/Main/test.txt',
+             data_prefix=dict(sub_data_root='VOC2012/'), test_mode=True)
+
+
+def _coco(root, **kwargs):
+    from mmengine.registry import DATASETS, init_default_scope
+    init_default_scope('mmdet')
+    return DATASETS.build(dict(type='mobilebench.CocoDataset', data_root=str(root) + '/', pipeline=[],
+                               ann_file='annotations.json', data_prefix=dict(img='images/'), **kwargs))
+
+
+def test_coco_fixture_and_errors(tmp_path):
+    ds = _coco(COCO.rstrip('/'), test_mode=True)
+    assert len(ds) == 6
+    assert sum(len(ds.get_data_info(i)['instances']) for i in range(6)) == 36
+    root = tmp_path / 'coco'
+    shutil.copytree(COCO, root)
+    (root / 'images' / '000000000089.jpg').unlink()
+    with pytest.raises(FileNotFoundError, match=r'000000000089\.jpg.*annotations\.json'):
+        _coco(root, test_mode=True)
+    (root / 'annotations.json').write_text('')
+    with pytest.raises(ValueError, match=r'annotations\.json.* is empty'):
+        _coco(root, test_mode=True)
+    (root / 'annotations.json').write_text('{"images": [')
+    with pytest.raises(ValueError, match=r'annotations\.json.*not valid JSON'):
+        _coco(root, test_mode=True)
+
