@@ -227,8 +227,11 @@ def converter_main(family: str, build_model: Callable[[dict], nn.Module],
     p_ver.add_argument('--tol', type=float, default=DEFAULT_TOLERANCE)
     p_ver.add_argument('--verbose', action='store_true', help='print each load report')
     args = parser.parse_args(argv)
-    torch.set_grad_enabled(False)
+    with torch.no_grad():  # scoped: an in-process caller (tests) keeps autograd afterwards
+        return _run_converter_cmd(args, family, build_model, convert, build_model_from_args)
 
+
+def _run_converter_cmd(args, family, build_model, convert, build_model_from_args) -> int:
     if args.cmd == 'convert':
         official = load_checkpoint_file(args.src)
         model = build_model_from_args(args)
