@@ -1,4 +1,7 @@
 # ssdlite_320 on COCO train2017 -> val2017, box AP (coco/bbox_mAP).
+# Taps: out_indices=('s16', 'final'), the stride-16 stage end + the last layer (upstream's MobileNetV2 4/7 = 96 + 1280;
+# MobileNeXt has no final conv, so 'final' is its last 1280-ch sandglass block; the authors' expanded taps
+# are available as ('s16_expand', 's32_expand'), see ./ssdlite_320_model.py).
 # Model, taps (which backbone stage feeds the neck, and why) and schedule: ./ssdlite_320_model.py.
 # Data: ../datasets/coco_ssdlite_320.py (data_root is a top-level variable: --cfg-options data_root=...).
 # Use: configs/detection/ssdlite_320_<backbone>_coco.py = this file + ../_base_/backbones/<backbone>.py.
