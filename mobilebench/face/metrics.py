@@ -1,0 +1,79 @@
+"""``mobilebench.FaceVerificationMetric``: insightface's verification protocol as an mmengine metric."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Dict, List, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+
+from ..registry import METRICS
+from .verification import evaluate_pairs, l2_normalize
+
+
+@METRICS.register_module()
+class FaceVerificationMetric(BaseMetric):
+    """10-fold pair-verification accuracy (mean, std) and TAR@FAR, per ``.bin`` file.
+
+    The model's ``pred_embedding`` (already flip-summed by ``FaceRecognizer`` when ``flip_test``) is
+    L2-normalised; pairs are rebuilt from the ``bin_name`` / ``pair_index`` / ``pair_pos`` metainfo of
+    :class:`~mobilebench.face.datasets.FaceVerificationBin`. Keys: ``<name>/accuracy``,
+    ``<name>/accuracy_std``, ``<name>/tar@far1e-3`` (for the default FAR), ``<name>/threshold``
+    and ``<name>/xnorm`` (mean embedding norm before normalisation, as insightface logs).
+
+    Args:
+        n_folds: number of folds (10).
+        far_target: FAR of the TAR@FAR figure (1e-3).
+        collect_device: ``'cpu'`` or ``'gpu'``.
+        prefix: optional metric prefix.
+    """
+
+    default_prefix = None
+
+    def __init__(self, n_folds: int = 10, far_target: float = 1e-3, collect_device: str = 'cpu', prefix=None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.n_folds = n_folds
+        self.far_target = far_target
+
+    def process(self, data_batch, data_samples: Sequence) -> None:
+        for ds in data_samples:
+            get = ds.get if isinstance(ds, dict) else (lambda k, d=None, _ds=ds: _ds.get(k, d))
+            emb = get('pred_embedding')
+            if emb is None:
+                raise KeyError('FaceVerificationMetric needs pred_embedding in the data samples '
+                               '(use mobilebench.FaceRecognizer in predict mode)')
+            missing = [k for k in ('bin_name', 'pair_index', 'pair_pos', 'issame') if get(k) is None]
+            if missing:
+                raise KeyError(f'FaceVerificationMetric: data samples lack {missing}; use '
+                               f'mobilebench.FaceVerificationBin with PackFaceInputs')
+            self.results.append(dict(bin_name=get('bin_name'), pair_index=int(get('pair_index')),
+                                     pair_pos=int(get('pair_pos')), issame=bool(get('issame')),
+                                     embedding=emb.detach().cpu().float().numpy()))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        groups = defaultdict(dict)
+        for r in results:
+            groups[r['bin_name']][(r['pair_index'], r['pair_pos'])] = r
+        metrics: Dict[str, float] = {}
+        far_key = f'tar@far{self.far_target:.0e}'.replace('e-0', 'e-')
+        logger = MMLogger.get_current_instance()
+        for name, items in groups.items():
+            n_pairs = max(k[0] for k in items) + 1
+            missing = [(i, p) for i in range(n_pairs) for p in (0, 1) if (i, p) not in items]
+            if missing:
+                raise ValueError(f'FaceVerificationMetric: {name}: {len(missing)} images missing from the '
+                                 f'results (first {missing[:3]}); was the evaluation interrupted?')
+            emb = np.stack([items[(i, p)]['embedding'] for i in range(n_pairs) for p in (0, 1)])
+            issame = np.array([items[(i, 0)]['issame'] for i in range(n_pairs)])
+            xnorm = float(np.linalg.norm(emb, axis=1).mean())
+            emb = l2_normalize(emb)
+            res = evaluate_pairs(emb[0::2], emb[1::2], issame, n_folds=self.n_folds, far_target=self.far_target)
+            metrics[f'{name}/accuracy'] = res['accuracy']
+            metrics[f'{name}/accuracy_std'] = res['accuracy_std']
+            metrics[f'{name}/{far_key}'] = res['tar_at_far']
+            metrics[f'{name}/threshold'] = res['best_threshold']
+            metrics[f'{name}/xnorm'] = xnorm
+            logger.info(f'[{name}] {n_pairs} pairs: accuracy {res["accuracy"]:.5f} +- {res["accuracy_std"]:.5f}, '
+                        f'{far_key} {res["tar_at_far"]:.5f}, xnorm {xnorm:.3f}')
+        return metrics
