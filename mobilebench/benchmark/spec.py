@@ -1,0 +1,158 @@
+"""Benchmark configs: which (task, backbone[, width]) runs a sweep contains.
+
+A benchmark config is a plain mmengine config::
+
+    backbones = [
+        'configs/_base_/backbones/mobilenetv2_x1.0.py',                      # a backbone file
+        dict(file='configs/_base_/backbones/asymmnet_small_x1.0.py',         # ... or a file plus
+             name='asymmnet_small_x0.5', widen_factor=0.5),                  # backbone overrides
+    ]
+    tasks = dict(
+        voc_yolov3=dict(
+            template='configs/_base_/tasks/yolov3_416_voc.py',
+            overrides=dict(data_root='data/demo/VOCdevkit/', train_cfg=dict(max_iters=60)),
+            metric='pascal_voc/mAP',           # the headline metric (leaderboard sort key)
+            metrics=['pascal_voc/mAP'],        # optional: every metric shown in the table
+            input_shape=(3, 416, 416),         # MAdds/params/latency input (no batch dim)
+            higher_is_better=True),
+    )
+    seed = 0
+    latency = dict(warmup=3, repeats=10, threads=1)
+    checkpoints = dict()    # optional 'task/backbone_name' -> checkpoint: test it, do not train
+
+Paths are relative to the repository root (the working directory of ``tools/benchmark.py``).
+"""
+from __future__ import annotations
+
+import os.path as osp
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+from mmengine.config import Config
+
+_NAME_OK = re.compile(r'^[A-Za-z0-9_.\-]+$')
+
+
+@dataclass
+class RunSpec:
+    """One (task, backbone) run of a sweep.
+
+    Args:
+        task: task key in the benchmark config's ``tasks``.
+        backbone: backbone display name (``backbone_name`` of the file, or the entry's ``name``).
+        template: path of the task template.
+        backbone_file: path of the backbone file.
+        backbone_overrides: extra keys merged into ``model.backbone`` (e.g. ``widen_factor``).
+        overrides: config overrides of the task (schedule, data roots, ...).
+        metric: headline metric key.
+        metrics: every metric key the leaderboard shows.
+        input_shape: model input shape without the batch dimension.
+        checkpoint: test this checkpoint instead of training.
+    """
+    task: str
+    backbone: str
+    template: str
+    backbone_file: str
+    backbone_overrides: Dict = field(default_factory=dict)
+    overrides: Dict = field(default_factory=dict)
+    metric: Optional[str] = None
+    metrics: List[str] = field(default_factory=list)
+    input_shape: Optional[Sequence[int]] = None
+    higher_is_better: bool = True
+    checkpoint: Optional[str] = None
+
+    @property
+    def run_id(self) -> str:
+        return f'{self.task}__{self.backbone}'
+
+
+def _backbone_entries(bench: Config, path: str) -> List[Dict]:
+    entries = bench.get('backbones')
+    if not entries:
+        raise ValueError(f'{path}: `backbones` is missing or empty; list backbone files, e.g. '
+                         f"backbones = ['configs/_base_/backbones/mobilenetv2_x1.0.py']")
+    out = []
+    for i, entry in enumerate(entries):
+        if isinstance(entry, str):
+            entry = dict(file=entry)
+        else:
+            entry = dict(entry)
+        if 'file' not in entry:
+            raise ValueError(f'{path}: backbones[{i}] has no `file`; write the backbone file path as a '
+                             f'string or dict(file=..., name=..., widen_factor=...)')
+        if not osp.isfile(entry['file']):
+            raise FileNotFoundError(f'{path}: backbones[{i}] file not found: {entry["file"]} '
+                                    f'(paths are relative to the repository root)')
+        name = entry.pop('name', None)
+        if name is None:
+            bb = Config.fromfile(entry['file'])
+            name = bb.get('backbone_name') or osp.splitext(osp.basename(entry['file']))[0]
+        if not _NAME_OK.match(name):
+            raise ValueError(f'{path}: backbones[{i}] name {name!r} may only hold letters, digits, '
+                             f'"_", "-" and "."')
+        out.append(dict(name=name, file=entry.pop('file'), overrides=entry))
+    names = [e['name'] for e in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f'{path}: duplicate backbone names {dup}; give each entry a distinct `name`')
+    return out
+
+
+def load_benchmark(path: str) -> Config:
+    """Read and validate a benchmark config."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'benchmark config not found: {path}')
+    bench = Config.fromfile(path)
+    tasks = bench.get('tasks')
+    if not tasks:
+        raise ValueError(f'{path}: `tasks` is missing or empty; write tasks = dict(name=dict('
+                         f'template=..., metric=..., input_shape=(3, H, W)))')
+    for name, task in tasks.items():
+        if not _NAME_OK.match(name):
+            raise ValueError(f'{path}: task name {name!r} may only hold letters, digits, "_", "-", "."')
+        for key in ('template', 'metric', 'input_shape'):
+            if key not in task:
+                raise ValueError(f'{path}: tasks.{name} has no `{key}`')
+        if not osp.isfile(task['template']):
+            raise FileNotFoundError(f'{path}: tasks.{name}.template not found: {task["template"]}')
+    _backbone_entries(bench, path)
+    return bench
+
+
+def plan_runs(bench: Config, path: str = 'benchmark config', only: Optional[Sequence[str]] = None) -> List[RunSpec]:
+    """Expand a benchmark config into its runs (tasks outer, backbones inner).
+
+    Args:
+        bench: the loaded benchmark config.
+        path: its path (for error messages).
+        only: names to keep; a run is kept when its task or backbone name is listed
+            (``'task/backbone'`` selects one run).
+    """
+    checkpoints = dict(bench.get('checkpoints') or {})
+    runs = []
+    for task_name, task in bench.tasks.items():
+        for bb in _backbone_entries(bench, path):
+            spec = RunSpec(
+                task=task_name, backbone=bb['name'], template=task['template'], backbone_file=bb['file'],
+                backbone_overrides=dict(bb['overrides']),
+                overrides=_to_plain(task.get('overrides', {})), metric=task['metric'],
+                metrics=list(task.get('metrics') or [task['metric']]),
+                input_shape=tuple(task['input_shape']),
+                higher_is_better=bool(task.get('higher_is_better', True)),
+                checkpoint=checkpoints.get(f'{task_name}/{bb["name"]}'))
+            runs.append(spec)
+    if only:
+        wanted = set(only)
+        known = {r.task for r in runs} | {r.backbone for r in runs} | {f'{r.task}/{r.backbone}' for r in runs}
+        unknown = sorted(wanted - known)
+        if unknown:
+            raise ValueError(f'--only {unknown} matches no task or backbone of {path}; known: {sorted(known)}')
+        runs = [r for r in runs if r.task in wanted or r.backbone in wanted or f'{r.task}/{r.backbone}' in wanted]
+    return runs
+
+
+def _to_plain(obj):
+    if hasattr(obj, 'to_dict'):
+        return obj.to_dict()
+    return dict(obj)
