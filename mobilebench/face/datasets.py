@@ -111,6 +111,6 @@ class FaceVerificationBin(BaseDataset):
 
     def load_data_list(self) -> List[dict]:
         images, issame = load_bin(self.ann_file)
-        self._metainfo.update(bin_name=self.name, num_pairs=len(issame))
+        # no per-file metainfo: ConcatDataset of several .bin files requires identical metainfo
         return [dict(img_bytes=img, bin_name=self.name, pair_index=i // 2, pair_pos=i % 2, issame=issame[i // 2],
                      source=f'{self.ann_file}[{i}]') for i, img in enumerate(images)]

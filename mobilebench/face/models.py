@@ -53,7 +53,7 @@ class GDCHead(BaseModule):
         self.features = nn.BatchNorm1d(embedding_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 4 or tuple(x.shape[1:]) != (self.in_channels, ) + self.feat_size:
+        if not torch.jit.is_tracing() and (x.dim() != 4 or tuple(x.shape[1:]) != (self.in_channels, ) + self.feat_size):
             raise ValueError(
                 f'GDCHead expects (N, {self.in_channels}, {self.feat_size[0]}, {self.feat_size[1]}) features, '
                 f'got {tuple(x.shape)}; the global depthwise kernel must equal the feature size: set '
