@@ -13,6 +13,8 @@ import sys
 import pytest
 import torch
 
+import mobilebench.datasets.coco  # noqa: F401  (registers mobilebench.CocoDataset)
+import mobilebench.datasets.voc  # noqa: F401  (registers mobilebench.VOCDataset)
 from mobilebench.config import load_config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))

@@ -22,7 +22,8 @@
 #     as upstream does.
 _base_ = ['../runtimes/mmdet_runtime.py']
 
-custom_imports = dict(imports=['mobilebench.models', 'mobilebench.datasets'], allow_failed_imports=False)
+custom_imports = dict(imports=['mobilebench.models', 'mobilebench.datasets.voc', 'mobilebench.datasets.coco'],
+                      allow_failed_imports=False)
 
 data_preprocessor = dict(
     type='DetDataPreprocessor',
