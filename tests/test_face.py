@@ -349,3 +349,17 @@ def test_onnx_roundtrip_insightface(tmp_path):
     routed = get_model(onnx_path)
     assert isinstance(routed, ArcFaceONNX)
     np.testing.assert_allclose(routed.get_feat(crops), ref, rtol=1e-3, atol=1e-3)
+
+
+def test_face_complexity_matches_paper_table7():
+    """AsymmNet-s/L recognizers at 112x112 (s16 tap + GDC): MAdds within 3 % of Table 7."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('face_complexity',
+                                                  osp.join(ROOT, 'tools', 'analysis', 'face_complexity.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    for bb in ('asymmnet_small_x1.0', 'asymmnet_large_x1.0'):
+        row = tool.face_complexity(osp.join(ROOT, 'configs', 'face', f'arcface_{bb}_ms1m-112.py'))
+        assert abs(row['madds'] / row['paper_madds'] - 1) < 0.03, row
+        # the class centres (93431 x 512) are training-only and never counted
+        assert row['params'] < 2e6

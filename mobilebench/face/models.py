@@ -160,6 +160,11 @@ class FaceRecognizer(BaseModel):
             feats = feats[-1]
         return self.head(feats)
 
+    def _forward(self, inputs: torch.Tensor, data_samples=None) -> torch.Tensor:
+        """The deployed computation (embedding of normalised inputs), mmdet's ``_forward`` convention
+        used by the suite's complexity/latency tools."""
+        return self.extract_feat(inputs)
+
     def forward(self, inputs: torch.Tensor, data_samples: Optional[List[BaseDataElement]] = None,
                 mode: str = 'tensor'):
         if mode == 'tensor':

@@ -21,6 +21,7 @@ data_root = 'data/ms1m-retinaface-t1/'  # train.rec, train.idx, property, lfw.bi
 num_classes = 93431
 val_targets = ['lfw', 'cfp_fp', 'agedb_30']
 image_size = (112, 112)
+input_size = 112  # read by tools/analysis/complexity.py
 embedding_size = 512
 batch_size = 128
 max_epochs = 40
