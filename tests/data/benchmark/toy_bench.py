@@ -8,7 +8,7 @@ backbones = [
 tasks = dict(
     colours=dict(template=_dir + 'toy_task.py', metric='toy/accuracy', input_shape=(3, 16, 16)),
     colours_long=dict(template=_dir + 'toy_task.py', metric='toy/accuracy', input_shape=(3, 16, 16),
-                      overrides=dict(train_cfg=dict(max_iters=60))),
+                      overrides=dict(train_cfg=dict(max_epochs=6))),
 )
 seed = 0
 latency = dict(warmup=1, repeats=3, threads=1)

@@ -9,7 +9,8 @@ train_dataloader = dict(**_loader, sampler=dict(type='DefaultSampler', shuffle=T
 test_dataloader = dict(**_loader, sampler=dict(type='DefaultSampler', shuffle=False),
                        dataset=dict(type='MBToyColors', n=24, seed=1))
 test_evaluator = dict(type='MBToyAccuracy')
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=30, val_interval=1000)
+# epoch-based: mmengine's IterBasedTrainLoop sleeps 2 s at every epoch end of a small dataset
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=4, val_interval=1000)
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9))
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1000),
