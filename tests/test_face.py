@@ -298,6 +298,14 @@ def test_train_and_verify_end_to_end(packed, pairs_bin, tmp_path):
     # all-positive file: TAR@FAR is undefined (no negatives), the mixed file has a real figure
     assert np.isnan(metrics['small_lfw/tar@far1e-3'])
     assert 0.0 <= metrics['lfw_mixed/tar@far1e-3'] <= 1.0
+    # the Runner checkpoint (weights_only=True load) exports to ONNX
+    spec = importlib.util.spec_from_file_location('export_face_onnx_e2e',
+                                                  osp.join(ROOT, 'tools', 'deploy', 'export_face_onnx.py'))
+    export_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(export_tool)
+    onnx_path = str(tmp_path / 'trained.onnx')
+    export_tool.main([cfg_path, ckpt, onnx_path])
+    assert osp.getsize(onnx_path) > 100_000
 
 
 # ----------------------------------------------------------------------------- alignment and ONNX

@@ -39,7 +39,10 @@ def _safe_reconstruct(subtype, *args):
 def _safe_scalar(dtype, *args):
     if not isinstance(dtype, np.dtype) or dtype.hasobject:
         raise UnsafeBinError(f'scalar of dtype {dtype!r} is not allowed in a .bin file')
-    from numpy._core.multiarray import scalar
+    try:
+        from numpy._core.multiarray import scalar
+    except ImportError:  # numpy 1
+        from numpy.core.multiarray import scalar
     return scalar(dtype, *args)
 
 

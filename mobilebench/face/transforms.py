@@ -5,7 +5,7 @@ Random horizontal flip uses mmcv's ``RandomFlip``; normalisation ``(x - 127.5) /
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import mmcv
 import numpy as np
@@ -65,8 +65,8 @@ class PackFaceInputs(BaseTransform):
         meta_keys: keys copied into the data sample's metainfo when present.
     """
 
-    def __init__(self, meta_keys: Sequence[str] = ('sample_idx', 'img_path', 'bin_name', 'issame', 'pair_index', 'pair_pos',
-                                                   'flip')):
+    def __init__(self, meta_keys: Sequence[str] = ('sample_idx', 'img_path', 'bin_name', 'issame', 'pair_index',
+                                                   'pair_pos', 'flip')):
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: dict) -> dict:
