@@ -48,3 +48,14 @@ def test_transposed_conv_counted():
     deconv = nn.ConvTranspose2d(8, 4, 4, stride=2, padding=1, bias=False)
     # each of the 8*5*5 input elements feeds 4*4*4 products
     assert count_madds(deconv, (8, 5, 5)) == 8 * 5 * 5 * 4 * 16
+
+
+def test_config_complexity_counts_only_inference_params():
+    """The ArcFace class centres (num_classes x 512) and layers deeper than the tap are not deployed."""
+    from mobilebench.complexity import get_config_complexity
+    from mobilebench.config import load_config
+    cfg = load_config(osp.join(ROOT, 'configs/face/arcface_asymmnet_small_x1.0_ms1m-112.py'))
+    res = get_config_complexity(cfg)
+    assert res['input_shape'] == [3, 112, 112]
+    assert res['params_total'] - res['params'] >= 93431 * 512
+    assert res['params'] < 1_000_000

@@ -7,7 +7,9 @@ Backbone alone, or with its official ImageNet head:
     python tools/analysis/complexity.py backbone asymmnet_small_x1.0          # a backbone file
     python tools/analysis/complexity.py imagenet                              # every family and width
 
-Full model of any task config at its input size (or --shape H W):
+Full model of any task config at its input size (or --shape H W); ``params`` counts the modules that run
+at inference (``params_total`` in the JSON also counts training-only parameters, e.g. ArcFace class
+centres, and backbone layers deeper than the deepest tap):
 
     python tools/analysis/complexity.py config configs/detection/yolov3_416_asymmnet_large_x1.0_voc.py [...]
 
@@ -120,7 +122,7 @@ def main(argv=None):
             res = get_config_complexity(cfg, args.shape)
             rows.append(dict(model=osp.splitext(osp.basename(path))[0], input=f'{res["input_shape"][1]}x'
                              f'{res["input_shape"][2]}', params=res['params'], madds=res['madds'],
-                             backbone_params=res['backbone_params']))
+                             params_total=res['params_total'], backbone_params=res['backbone_params']))
     _print(rows)
     if args.json:
         atomic_write_json(args.json, rows)
