@@ -65,6 +65,28 @@ def _stub_mmaction_drn():
     sys.modules['mmaction.models.localizers.drn.drn'] = mod
 
 
+def _stub_mmpose_simcc_vis():
+    # mmpose 1.3.2 `visualization/local_visualizer.py` imports `simcc_vis.py`, which does
+    # `from torchvision.transforms import ToPILImage` at module level: with no torchvision (the CPU
+    # stack must not install it, openmmlab_notes §5 #10) `PoseLocalVisualizer`, and so every mmpose
+    # Runner, fails to import. SimCCVisualizer only draws SimCC heatmaps (never used by heatmap
+    # models); a stand-in that raises on use keeps the rest of mmpose.visualization importable.
+    import importlib.util
+    if 'mmpose.visualization.simcc_vis' in sys.modules or importlib.util.find_spec('torchvision') is not None:
+        return
+    mod = types.ModuleType('mmpose.visualization.simcc_vis')
+
+    class SimCCVisualizer:  # noqa: D401
+        """Unavailable without torchvision (mmpose draws SimCC heatmaps with ToPILImage)."""
+
+        def __init__(self, *args, **kwargs):
+            raise ImportError('mmpose SimCCVisualizer needs torchvision, which this CPU stack does not '
+                              'install (openmmlab_notes.md section 5 #10)')
+
+    mod.SimCCVisualizer = SimCCVisualizer
+    sys.modules['mmpose.visualization.simcc_vis'] = mod
+
+
 def patch_ssd_head():
     """mmdet 3.3.0 ``SSDHead`` never sets ``loss_cls`` but ``BaseDenseHead._predict_by_feat_single``
     reads it (for ``custom_cls_channels``): every SSD/SSDLite predict raises AttributeError.
@@ -82,6 +104,7 @@ def apply():
     _allow_mmengine_checkpoint_globals()
     _picklable_history_buffer()
     _stub_mmaction_drn()
+    _stub_mmpose_simcc_vis()
     _APPLIED = True
 
 

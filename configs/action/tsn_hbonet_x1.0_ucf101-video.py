@@ -1,0 +1,2 @@
+_base_ = ['../_base_/tasks/tsn_ucf101_video.py', '../_base_/backbones/hbonet_x1.0.py']
+model = dict(backbone={{_base_.backbone}})
