@@ -127,10 +127,12 @@ def test_wrong_number_of_keypoint_values_names_the_annotation(tmp_path):
         DATASETS.build(ds)
 
 
-def _train_test(bb, tmp_path, bbox_file=DET):
+def _train_test(bb, tmp_path, bbox_file=DET, num_test=None):
     _available(bb)
     from mobilebench.testing import run_train_test
     cfg = fixture_cfg(bb, bbox_file=bbox_file)
+    if num_test:  # the first detections of the real results file (CPU time on 2 shared cores)
+        cfg.test_dataloader.dataset.indices = num_test
     metrics = run_train_test(cfg, str(tmp_path / bb), max_iters=2, batch_size=4)
     for key in ('coco/AP', 'coco/AP .5', 'coco/AP .75', 'coco/AR'):
         assert key in metrics, metrics
@@ -140,7 +142,7 @@ def _train_test(bb, tmp_path, bbox_file=DET):
 
 @pytest.mark.parametrize('bb', FAST)
 def test_pose_trains_and_tests_on_fixture(bb, tmp_path):
-    _train_test(bb, tmp_path)
+    _train_test(bb, tmp_path, num_test=24)
 
 
 def test_pose_gt_boxes_through_test_tool(tmp_path):
@@ -170,3 +172,12 @@ def test_pose_gt_boxes_through_test_tool(tmp_path):
 @pytest.mark.parametrize('bb', [b for b in BACKBONES if b not in FAST])
 def test_pose_trains_and_tests_full_matrix(bb, tmp_path):
     _train_test(bb, tmp_path)
+
+
+def test_data_root_override_reaches_datasets_and_metric():
+    _available('mobilenetv2_x1.0')
+    from mobilebench.config import load_config
+    cfg = load_config(_config('mobilenetv2_x1.0'), {'data_root': '/datasets/coco/'})
+    assert cfg.train_dataloader.dataset.data_root == '/datasets/coco/'
+    assert cfg.test_dataloader.dataset.data_root == '/datasets/coco/'
+    assert cfg.test_evaluator.ann_file == '/datasets/coco/annotations/person_keypoints_val2017.json'

@@ -41,6 +41,11 @@ TASKS: Dict[str, tuple] = {
     'yolov3_416_coco': ('detection', 'yolov3_416_{backbone}_coco.py'),
     'ssdlite_320_voc': ('detection', 'ssdlite_320_{backbone}_voc.py'),
     'ssdlite_320_coco': ('detection', 'ssdlite_320_{backbone}_coco.py'),
+    'simplebaseline_256x192_coco': ('pose', 'simplebaseline_{backbone}_coco-256x192.py'),
+    'tsn_hmdb51_video': ('action', 'tsn_{backbone}_hmdb51-video.py'),
+    'tsn_hmdb51_rawframes': ('action', 'tsn_{backbone}_hmdb51-rawframes.py'),
+    'tsn_ucf101_video': ('action', 'tsn_{backbone}_ucf101-video.py'),
+    'tsn_ucf101_rawframes': ('action', 'tsn_{backbone}_ucf101-rawframes.py'),
 }
 
 TEMPLATE = ("_base_ = ['../_base_/tasks/{task}.py', '../_base_/backbones/{backbone}.py']\n"
