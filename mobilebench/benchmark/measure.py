@@ -33,7 +33,7 @@ class _TensorForward(nn.Module):
         self.model = model
 
     def forward(self, x):
-        return self.model(x, mode='tensor')
+        return self.model(x, None, mode='tensor')
 
 
 def _count(module: nn.Module, inputs) -> Dict:

@@ -32,7 +32,7 @@ from typing import Dict, List, Optional, Sequence
 
 from mobilebench.fileio import atomic_write_json
 
-from .spec import RunSpec, load_benchmark, plan_runs
+from .spec import RunSpec, apply_rewrites, load_benchmark, plan_runs
 
 SCHEMA_VERSION = 1
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -201,7 +201,12 @@ class Sweep:
         overrides = dict(run.overrides)
         if run.backbone_overrides:
             overrides.update({f'model.backbone.{k}': v for k, v in run.backbone_overrides.items()})
-        return compose_config(run.template, run.backbone_file, overrides)
+        cfg = compose_config(run.template, run.backbone_file, overrides)
+        if run.rewrite:
+            from mmengine.config import Config
+            cfg = Config(apply_rewrites(cfg.to_dict(), run.rewrite, f'tasks.{run.task}.rewrite'),
+                         filename=cfg.filename)
+        return cfg
 
     def command(self, run: RunSpec, cfg_path: str, out_path: str, progress_path: str) -> List[str]:
         args = ['-m', 'mobilebench.benchmark.run_one', '--config', cfg_path, '--work-dir', self.work_dir(run),

@@ -14,7 +14,11 @@ A benchmark config is a plain mmengine config::
             metric='pascal_voc/mAP',           # the headline metric (leaderboard sort key)
             metrics=['pascal_voc/mAP'],        # optional: every metric shown in the table
             input_shape=(3, 416, 416),         # MAdds/params/latency input (no batch dim)
-            higher_is_better=True),
+            higher_is_better=True,
+            # applied to the composed config after the overrides, through the whole tree:
+            rewrite=[dict(prefix='data/VOCdevkit/', new='data/demo/VOCdevkit/'),   # path prefixes
+                     dict(key='scale', old=(416, 416), new=(128, 128)),          # key with that value
+                     dict(key='num_workers', new=0)]),                           # key, any value
     )
     seed = 0
     latency = dict(warmup=3, repeats=10, threads=1)
@@ -49,6 +53,7 @@ class RunSpec:
         metrics: every metric key the leaderboard shows.
         input_shape: model input shape without the batch dimension.
         checkpoint: test this checkpoint instead of training.
+        rewrite: tree-wide edits of the composed config (see :func:`apply_rewrites`).
     """
     task: str
     backbone: str
@@ -61,6 +66,7 @@ class RunSpec:
     input_shape: Optional[Sequence[int]] = None
     higher_is_better: bool = True
     checkpoint: Optional[str] = None
+    rewrite: List[Dict] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
@@ -140,7 +146,8 @@ def plan_runs(bench: Config, path: str = 'benchmark config', only: Optional[Sequ
                 metrics=list(task.get('metrics') or [task['metric']]),
                 input_shape=tuple(task['input_shape']),
                 higher_is_better=bool(task.get('higher_is_better', True)),
-                checkpoint=checkpoints.get(f'{task_name}/{bb["name"]}'))
+                checkpoint=checkpoints.get(f'{task_name}/{bb["name"]}'),
+                rewrite=[dict(r) for r in task.get('rewrite', [])])
             runs.append(spec)
     if only:
         wanted = set(only)
@@ -150,6 +157,52 @@ def plan_runs(bench: Config, path: str = 'benchmark config', only: Optional[Sequ
             raise ValueError(f'--only {unknown} matches no task or backbone of {path}; known: {sorted(known)}')
         runs = [r for r in runs if r.task in wanted or r.backbone in wanted or f'{r.task}/{r.backbone}' in wanted]
     return runs
+
+
+def _norm(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_norm(v) for v in value)
+    return value
+
+
+def apply_rewrites(node, rules: Sequence[Dict], where: str = 'rewrite'):
+    """Edit a plain config tree everywhere at once (nested dataset wrappers, pipelines, evaluators).
+
+    Each rule is one of:
+
+    - ``dict(prefix=OLD, new=NEW)``: every string starting with ``OLD`` gets ``NEW`` instead (data roots);
+    - ``dict(key=K, old=V, new=NEW)``: every dict entry ``K`` whose value equals ``V`` (lists and tuples
+      compare equal) becomes ``NEW``;
+    - ``dict(key=K, new=NEW)``: every dict entry ``K`` becomes ``NEW``.
+
+    Args:
+        node: the config as plain dicts/lists.
+        rules: the rules, applied in order.
+        where: name used in error messages.
+    """
+    for i, rule in enumerate(rules):
+        if 'new' not in rule or not ('prefix' in rule or 'key' in rule):
+            raise ValueError(f'{where}[{i}] = {rule}: write dict(prefix=..., new=...) or dict(key=..., '
+                             f'[old=...,] new=...)')
+    def walk(obj):
+        if isinstance(obj, dict):
+            out = {}
+            for k, v in obj.items():
+                v = walk(v)
+                for rule in rules:
+                    if rule.get('key') == k and ('old' not in rule or _norm(v) == _norm(rule['old'])):
+                        v = rule['new']
+                out[k] = v
+            return out
+        if isinstance(obj, (list, tuple)):
+            return type(obj)(walk(v) for v in obj)
+        if isinstance(obj, str):
+            for rule in rules:
+                if 'prefix' in rule and obj.startswith(rule['prefix']):
+                    obj = rule['new'] + obj[len(rule['prefix']):]
+            return obj
+        return obj
+    return walk(node)
 
 
 def _to_plain(obj):

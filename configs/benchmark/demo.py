@@ -1,0 +1,123 @@
+# The embedded demo (`make demo`): AsymmNet-S, MobileNeXt and HBONet at width 0.5 against the MobileNetV3-S
+# (AsymmNet with asymmetry_rate=0) and MobileNetV2 baselines on all five pipelines, on the synthetic datasets of
+# `tools/data/make_demo_data.py --out data/demo` (real formats), with tiny inputs and schedules so the 25 runs
+# finish in under 15 minutes on 2 CPU cores. The task templates are the full-protocol ones of
+# configs/_base_/tasks/; only the sizes, schedules, class counts and data roots below differ.
+name = 'demo'
+seed = 0
+latency = dict(warmup=2, repeats=10, threads=1)
+measure_untrained = True
+run_timeout_s = 300
+
+_bb = 'configs/_base_/backbones/'
+backbones = [
+    _bb + 'asymmnet_small_x0.5.py',
+    _bb + 'mobilenext_x0.5.py',
+    _bb + 'hbonet_x0.5.py',
+    _bb + 'mobilenetv3_small_x0.5.py',  # AsymmNet-S x0.5 with asymmetry_rate=0
+    dict(file=_bb + 'mobilenetv2_x1.0.py', name='mobilenetv2_x0.5', widen_factor=0.5),
+]
+
+# tree-wide edits shared by every task: no worker processes (2 cores), no validation during training, one
+# checkpoint at the end
+_common = [
+    dict(key='num_workers', new=0),
+    dict(key='persistent_workers', new=False),
+    dict(key='val_interval', new=1000),
+]
+_hooks = dict(checkpoint=dict(interval=1000, max_keep_ckpts=1, save_best=None), logger=dict(interval=10))
+
+tasks = dict(
+    voc_yolov3=dict(
+        title='YOLOv3 on VOC-format shapes (demo, 128 px)',
+        template='configs/_base_/tasks/yolov3_416_voc.py',
+        metric='pascal_voc/mAP',
+        metrics=['pascal_voc/mAP'],
+        input_shape=(3, 128, 128),
+        published_key='yolov3_416',
+        overrides=dict(
+            train_cfg=dict(max_epochs=8),
+            optim_wrapper=dict(optimizer=dict(lr=0.01)),
+            param_scheduler=[dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20)],
+            default_hooks=_hooks),
+        rewrite=_common + [
+            dict(prefix='data/VOCdevkit/', new='data/demo/VOCdevkit/'),
+            dict(key='scale', old=[(320, 320), (416, 416)], new=[(96, 96), (128, 128)]),
+            dict(key='scale', old=(416, 416), new=(128, 128)),
+            dict(key='times', new=1),
+            dict(key='batch_size', new=8),
+        ]),
+    voc_ssdlite=dict(
+        title='SSDLite on VOC-format shapes (demo, 128 px)',
+        template='configs/_base_/tasks/ssdlite_320_voc.py',
+        metric='pascal_voc/mAP',
+        metrics=['pascal_voc/mAP'],
+        input_shape=(3, 128, 128),
+        published_key='ssdlite_320',
+        overrides=dict(
+            train_cfg=dict(max_epochs=8),
+            optim_wrapper=dict(optimizer=dict(lr=0.03)),
+            param_scheduler=[dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20)],
+            default_hooks=_hooks),
+        rewrite=_common + [
+            dict(prefix='data/VOCdevkit/', new='data/demo/VOCdevkit/'),
+            dict(key='scale', old=(320, 320), new=(128, 128)),
+            dict(key='times', new=1),
+            dict(key='batch_size', new=8),
+        ]),
+    coco_pose=dict(
+        title='SimpleBaseline on COCO-format stick figures (demo, 96x64)',
+        template='configs/_base_/tasks/simplebaseline_256x192_coco.py',
+        metric='coco/AP',
+        metrics=['coco/AP', 'coco/AP .5', 'coco/AP .75', 'coco/AR'],
+        input_shape=(3, 96, 64),
+        published_key='simplebaseline_256x192',
+        overrides=dict(
+            train_cfg=dict(max_epochs=10),
+            optim_wrapper=dict(optimizer=dict(lr=2e-3)),
+            param_scheduler=[dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20)],
+            default_hooks=_hooks),
+        rewrite=_common + [
+            dict(prefix='data/coco/', new='data/demo/coco_pose/'),
+            dict(key='input_size', old=(192, 256), new=(64, 96)),
+            dict(key='heatmap_size', old=(48, 64), new=(16, 24)),
+            dict(key='batch_size', new=16),
+        ]),
+    hmdb51_tsn=dict(
+        title='TSN on HMDB51-format moving shapes (demo, 3 segments, 64 px)',
+        template='configs/_base_/tasks/tsn_hmdb51_video.py',
+        metric='acc/top1',
+        metrics=['acc/top1', 'acc/mean1'],
+        input_shape=(3, 3, 64, 64),  # (segments, C, H, W)
+        published_key='tsn_hmdb51',
+        overrides=dict(
+            train_cfg=dict(max_epochs=8),
+            optim_wrapper=dict(optimizer=dict(lr=0.05)),
+            param_scheduler=[dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10)],
+            default_hooks=_hooks),
+        rewrite=_common + [
+            dict(prefix='data/hmdb51/', new='data/demo/hmdb51/'),
+            dict(key='num_classes', old=51, new=4),
+            dict(key='num_clips', old=8, new=3),
+            dict(key='scale', old=(-1, 256), new=(-1, 64)),
+            dict(key='scale', old=(224, 224), new=(64, 64)),
+            dict(key='crop_size', old=256, new=64),
+            dict(key='batch_size', new=8),
+        ]),
+    face_arcface=dict(
+        title='ArcFace on insightface-format synthetic identities (demo, 112 px)',
+        template='configs/_base_/tasks/arcface_112_ms1m.py',
+        metric='lfw/accuracy',
+        metrics=['lfw/accuracy', 'cfp_fp/accuracy', 'agedb_30/accuracy'],
+        input_shape=(3, 112, 112),
+        published_key='arcface_112',
+        overrides=dict(
+            train_cfg=dict(max_epochs=8),
+            param_scheduler=[dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10)],
+            default_hooks=_hooks),
+        rewrite=_common + [
+            dict(prefix='data/ms1m-retinaface-t1/', new='data/demo/faces/'),
+            dict(key='num_classes', old=93431, new=16),
+            dict(key='batch_size', new=32),
+        ]),
+)

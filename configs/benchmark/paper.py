@@ -1,0 +1,58 @@
+# The papers' full protocol for every backbone at width 1.0 (GPUs; real data):
+#   YOLOv3-416 and SSDLite-320 on VOC07+12 -> VOC07 test (AsymmNet Table 10, MobileNeXt / HBONet Table 8),
+#   SimpleBaseline 256x192 on COCO keypoints (AsymmNet Table 9), TSN on HMDB51 split 1 (AsymmNet Table 8),
+#   ArcFace 112x112 on MS1M with lfw / cfp_fp / agedb_30 verification (AsymmNet Table 7).
+# Schedules, pipelines and evaluation are the task templates' (configs/_base_/tasks/, which mirror the upstream
+# mmdet / mmpose / mmaction2 recipes and insightface's arcface_torch); nothing is shortened here.
+#
+#   python tools/benchmark.py configs/benchmark/paper.py --launcher pytorch --gpus 8 --results results/paper
+#   python tools/leaderboard.py results/paper
+#
+# Data roots are the templates' defaults (data/VOCdevkit/, data/coco/, data/hmdb51/, data/ms1m-retinaface-t1/);
+# point them elsewhere with a `rewrite=[dict(prefix='data/coco/', new='/datasets/coco/')]` entry per task.
+# To evaluate released checkpoints instead of training, list them in `checkpoints`
+# ('task/backbone_name' -> path).
+name = 'paper'
+seed = 0
+latency = dict(warmup=10, repeats=50, threads=1)
+measure_untrained = False  # a full untrained test pass per run is not worth the GPU time at this scale
+checkpoints = dict()
+
+_bb = 'configs/_base_/backbones/'
+backbones = [
+    _bb + 'asymmnet_small_x1.0.py',
+    _bb + 'asymmnet_large_x1.0.py',
+    _bb + 'mobilenetv3_small_x1.0.py',
+    _bb + 'mobilenetv3_large_x1.0.py',
+    _bb + 'mobilenext_x1.0.py',
+    _bb + 'hbonet_x1.0.py',
+    _bb + 'mobilenetv2_x1.0.py',
+]
+
+tasks = dict(
+    voc_yolov3=dict(
+        title='YOLOv3-416, VOC07+12 -> VOC07 test (11-point mAP)',
+        template='configs/_base_/tasks/yolov3_416_voc.py',
+        metric='pascal_voc/mAP', metrics=['pascal_voc/mAP'],
+        input_shape=(3, 416, 416), published_key='yolov3_416'),
+    voc_ssdlite=dict(
+        title='SSDLite-320, VOC07+12 -> VOC07 test (11-point mAP)',
+        template='configs/_base_/tasks/ssdlite_320_voc.py',
+        metric='pascal_voc/mAP', metrics=['pascal_voc/mAP'],
+        input_shape=(3, 320, 320), published_key='ssdlite_320'),
+    coco_pose=dict(
+        title='SimpleBaseline 256x192, COCO val2017 (OKS AP, detected boxes, flip test)',
+        template='configs/_base_/tasks/simplebaseline_256x192_coco.py',
+        metric='coco/AP', metrics=['coco/AP', 'coco/AP .5', 'coco/AP .75', 'coco/AR'],
+        input_shape=(3, 256, 192), published_key='simplebaseline_256x192'),
+    hmdb51_tsn=dict(
+        title='TSN, HMDB51 split 1 (8 segments, 224 crops)',
+        template='configs/_base_/tasks/tsn_hmdb51_video.py',
+        metric='acc/top1', metrics=['acc/top1', 'acc/top5', 'acc/mean1'],
+        input_shape=(8, 3, 224, 224), published_key='tsn_hmdb51'),
+    face_arcface=dict(
+        title='ArcFace 112x112, MS1M -> LFW / CFP-FP / AgeDB-30 (10-fold accuracy)',
+        template='configs/_base_/tasks/arcface_112_ms1m.py',
+        metric='lfw/accuracy', metrics=['lfw/accuracy', 'cfp_fp/accuracy', 'agedb_30/accuracy'],
+        input_shape=(3, 112, 112), published_key='arcface_112'),
+)

@@ -1,0 +1,292 @@
+#!/usr/bin/env python
+"""Write the embedded demo datasets: small, synthetic, in the REAL on-disk formats, deterministic.
+
+    python tools/data/make_demo_data.py --out data/demo [--seed 0]
+
+Writes (learnable in about a minute of CPU training each):
+
+- ``VOCdevkit/VOC2007`` + ``VOC2012``: coloured shapes on textured backgrounds, PASCAL VOC XML,
+  ``ImageSets/Main/{trainval,test}.txt`` (classes: car = red rectangle, dog = green disc,
+  cat = blue triangle);
+- ``coco_pose/``: stick figures with the 17 COCO keypoints (``annotations/person_keypoints_*.json``,
+  ``{train,val}2017/``, a person detection-results file in ``person_detection_results/``);
+- ``hmdb51/``: HMDB51-style mp4 clips (``videos/<class>/<name>.mp4``, written with cv2 and checked
+  with decord) of a shape moving left/right/up/down with a fading trail (the direction is the class,
+  visible in each frame, as TSN needs) + ``hmdb51_{train,val}_split_1_videos.txt``;
+- ``faces/``: insightface RecordIO (``train.rec``/``train.idx``/``property``) of synthetic identities
+  (a per-identity pattern of coloured blobs + jitter, lighting and noise) and ``lfw.bin``,
+  ``cfp_fp.bin``, ``agedb_30.bin`` pair files of new samples of those identities, written with
+  ``mobilebench.face``'s writers.
+
+A ``.complete`` marker is written last (``make demo`` regenerates data only if it is missing).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import shutil
+import sys
+from xml.sax.saxutils import escape
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+VOC_CLASSES = ('car', 'dog', 'cat')
+COCO_KPTS = ['nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder',
+             'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee',
+             'right_knee', 'left_ankle', 'right_ankle']
+COCO_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12], [7, 13], [6, 7], [6, 8], [7, 9],
+                 [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5], [4, 6], [5, 7]]
+ACTIONS = ('move_left', 'move_right', 'move_up', 'move_down')
+
+
+def _background(rng, h, w):
+    base = rng.integers(40, 200, 3)
+    img = np.empty((h, w, 3), np.float32)
+    img[:] = base
+    img += rng.normal(0, 18, (h, w, 3))
+    yy, xx = np.mgrid[0:h, 0:w]
+    img += (np.sin(xx / rng.uniform(5, 15) + rng.uniform(0, 6)) * 15)[..., None]
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------------------- VOC
+def _voc_xml(name, w, h, objects):
+    objs = ''.join(
+        f'<object><name>{escape(c)}</name><pose>Unspecified</pose><truncated>0</truncated><difficult>0</difficult>'
+        f'<bndbox><xmin>{x1}</xmin><ymin>{y1}</ymin><xmax>{x2}</xmax><ymax>{y2}</ymax></bndbox></object>'
+        for c, (x1, y1, x2, y2) in objects)
+    return (f'<annotation><folder>VOC2007</folder><filename>{name}.jpg</filename>'
+            f'<source><database>mobilebench demo (synthetic)</database></source>'
+            f'<size><width>{w}</width><height>{h}</height><depth>3</depth></size><segmented>0</segmented>'
+            f'{objs}</annotation>\n')
+
+
+def _draw_shape(img, cls, x1, y1, x2, y2, rng):
+    jitter = rng.integers(-25, 26, 3)
+    colour = np.clip(np.array({'car': (40, 40, 220), 'dog': (40, 200, 40), 'cat': (220, 60, 40)}[cls]) + jitter,
+                     0, 255).tolist()  # BGR
+    if cls == 'car':
+        cv2.rectangle(img, (x1, y1), (x2, y2), colour, -1)
+    elif cls == 'dog':
+        cv2.ellipse(img, ((x1 + x2) // 2, (y1 + y2) // 2), ((x2 - x1) // 2, (y2 - y1) // 2), 0, 0, 360, colour, -1)
+    else:
+        pts = np.array([[(x1 + x2) // 2, y1], [x1, y2], [x2, y2]], np.int32)
+        cv2.fillPoly(img, [pts], colour)
+
+
+def make_voc(out, rng, size=128):
+    counts = {'VOC2007': dict(trainval=80, test=24), 'VOC2012': dict(trainval=16)}
+    for year, splits in counts.items():
+        root = osp.join(out, 'VOCdevkit', year)
+        for sub in ('Annotations', 'JPEGImages', 'ImageSets/Main'):
+            os.makedirs(osp.join(root, sub), exist_ok=True)
+        idx = 0
+        for split, n in splits.items():
+            names = []
+            for _ in range(n):
+                idx += 1
+                name = f'{year[-4:]}_{idx:06d}'
+                img = _background(rng, size, size)
+                objects, boxes = [], []
+                for _ in range(int(rng.integers(1, 3))):
+                    for _try in range(20):
+                        bw, bh = (int(v) for v in rng.integers(36, 64, 2))
+                        x1, y1 = int(rng.integers(0, size - bw)), int(rng.integers(0, size - bh))
+                        box = (x1, y1, x1 + bw, y1 + bh)
+                        if all(box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3] for b in boxes):
+                            break
+                    else:
+                        continue
+                    cls = VOC_CLASSES[int(rng.integers(len(VOC_CLASSES)))]
+                    _draw_shape(img, cls, *box, rng)
+                    boxes.append(box)
+                    # VOC boxes are 1-based inclusive pixel coordinates
+                    objects.append((cls, (box[0] + 1, box[1] + 1, box[2], box[3])))
+                cv2.imwrite(osp.join(root, 'JPEGImages', name + '.jpg'), img, [cv2.IMWRITE_JPEG_QUALITY, 92])
+                with open(osp.join(root, 'Annotations', name + '.xml'), 'w') as f:
+                    f.write(_voc_xml(name, size, size, objects))
+                names.append(name)
+            with open(osp.join(root, 'ImageSets', 'Main', f'{split}.txt'), 'w') as f:
+                f.write('\n'.join(names) + '\n')
+
+
+# ---------------------------------------------------------------------------------------------------------- pose
+_KPT_COLOURS = [(255, 255, 255), (0, 255, 255), (0, 255, 255), (255, 0, 255), (255, 0, 255), (0, 0, 255),
+                (0, 0, 255), (0, 255, 0), (0, 255, 0), (255, 0, 0), (255, 0, 0), (0, 128, 255), (0, 128, 255),
+                (255, 128, 0), (255, 128, 0), (128, 0, 255), (128, 0, 255)]  # left/right pairs share a colour
+
+
+def _stick_figure(rng, cx, top, height):
+    """17 (x, y) keypoints of a front-facing figure (its left side on the image right)."""
+    s = height / 100.0
+    head = np.array([cx, top + 10 * s])
+    sh_y, hip_y = top + 24 * s, top + 55 * s
+    half_sh, half_hip = 12 * s, 8 * s
+    pts = {'nose': head, 'left_eye': head + [3 * s, -3 * s], 'right_eye': head + [-3 * s, -3 * s],
+           'left_ear': head + [6 * s, -1 * s], 'right_ear': head + [-6 * s, -1 * s],
+           'left_shoulder': np.array([cx + half_sh, sh_y]), 'right_shoulder': np.array([cx - half_sh, sh_y]),
+           'left_hip': np.array([cx + half_hip, hip_y]), 'right_hip': np.array([cx - half_hip, hip_y])}
+    for side, sign in (('left', 1), ('right', -1)):
+        a1, a2 = rng.uniform(-1.2, 1.2, 2)
+        elbow = pts[f'{side}_shoulder'] + 16 * s * np.array([sign * np.cos(a1), np.sin(a1) + 0.8])
+        pts[f'{side}_elbow'] = elbow
+        pts[f'{side}_wrist'] = elbow + 15 * s * np.array([sign * np.cos(a2), np.sin(a2) + 0.5])
+        l1 = rng.uniform(-0.4, 0.4)
+        knee = pts[f'{side}_hip'] + 20 * s * np.array([sign * np.sin(abs(l1)) + l1 * 0.3, 1.0])
+        pts[f'{side}_knee'] = knee
+        pts[f'{side}_ankle'] = knee + 20 * s * np.array([rng.uniform(-0.3, 0.3), 1.0])
+    return np.array([pts[k] for k in COCO_KPTS])
+
+
+def make_pose(out, rng, w=96, h=128):
+    root = osp.join(out, 'coco_pose')
+    os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
+    os.makedirs(osp.join(root, 'person_detection_results'), exist_ok=True)
+    categories = [dict(id=1, name='person', supercategory='person', keypoints=COCO_KPTS, skeleton=COCO_SKELETON)]
+    ann_id = 0
+    for split, n, first_id in (('train2017', 96, 1), ('val2017', 24, 100001)):
+        os.makedirs(osp.join(root, split), exist_ok=True)
+        images, anns, dets = [], [], []
+        for i in range(n):
+            image_id = first_id + i
+            img = _background(rng, h, w)
+            height = rng.uniform(80, 110)
+            kpts = _stick_figure(rng, rng.uniform(35, w - 35), rng.uniform(4, h - height - 4), height)
+            kpts[:, 0] = np.clip(kpts[:, 0], 1, w - 2)
+            kpts[:, 1] = np.clip(kpts[:, 1], 1, h - 2)
+            ip = kpts.round().astype(int)
+            for a, b in COCO_SKELETON:
+                cv2.line(img, tuple(ip[a - 1]), tuple(ip[b - 1]), (30, 30, 30), 2)
+            for k, (x, y) in enumerate(ip):
+                cv2.circle(img, (int(x), int(y)), 3, _KPT_COLOURS[k], -1)
+            name = f'{image_id:012d}.jpg'
+            cv2.imwrite(osp.join(root, split, name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+            x0, y0 = kpts.min(0) - 6
+            x1, y1 = kpts.max(0) + 6
+            x0, y0, x1, y1 = max(0., x0), max(0., y0), min(w - 1., x1), min(h - 1., y1)
+            bbox = [round(float(x0), 2), round(float(y0), 2), round(float(x1 - x0), 2), round(float(y1 - y0), 2)]
+            ann_id += 1
+            flat = []
+            for x, y in kpts:
+                flat += [round(float(x), 2), round(float(y), 2), 2]
+            images.append(dict(id=image_id, file_name=name, width=w, height=h))
+            anns.append(dict(id=ann_id, image_id=image_id, category_id=1, bbox=bbox, area=round(bbox[2] * bbox[3], 2),
+                             iscrowd=0, num_keypoints=17, keypoints=flat))
+            dets.append(dict(image_id=image_id, category_id=1, bbox=bbox, score=1.0))
+        with open(osp.join(root, 'annotations', f'person_keypoints_{split}.json'), 'w') as f:
+            json.dump(dict(info=dict(description='mobilebench demo stick figures (synthetic)'), licenses=[],
+                           images=images, annotations=anns, categories=categories), f)
+        if split == 'val2017':
+            with open(osp.join(root, 'person_detection_results', 'COCO_val2017_detections_AP_H_56_person.json'),
+                      'w') as f:
+                json.dump(dets, f)
+
+
+# ---------------------------------------------------------------------------------------------------------- action
+def _write_clip(path, rng, action, size=64, frames=16, fps=8):
+    bg = _background(rng, size, size)
+    colour = rng.integers(60, 255, 3).tolist()
+    r = int(rng.integers(6, 10))
+    step = rng.uniform(2.0, 3.0)
+    d = {'move_left': (-1, 0), 'move_right': (1, 0), 'move_up': (0, -1), 'move_down': (0, 1)}[action]
+    span = step * (frames - 1)
+    start = np.array([size / 2 - d[0] * span / 2, size / 2 - d[1] * span / 2]) + rng.uniform(-8, 8, 2) * (1 - np.abs(d))
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps, (size, size))
+    if not writer.isOpened():
+        raise RuntimeError(f'cv2.VideoWriter cannot write {path} (mp4v codec missing from this OpenCV build)')
+    for t in range(frames):
+        img = bg.copy()
+        for k in range(4, -1, -1):  # fading trail behind the shape: the direction is visible in one frame
+            p = start + np.array(d) * step * (t - 1.5 * k)
+            alpha = 1.0 - 0.18 * k
+            c = [int(v * alpha + 30 * (1 - alpha)) for v in colour]
+            cv2.circle(img, (int(p[0]), int(p[1])), max(2, r - k), c, -1)
+        writer.write(img)
+    writer.release()
+
+
+def make_action(out, rng, per_class=(12, 4)):
+    root = osp.join(out, 'hmdb51')
+    lines = {'train': [], 'val': []}
+    for label, action in enumerate(ACTIONS):
+        os.makedirs(osp.join(root, 'videos', action), exist_ok=True)
+        for split, n in zip(('train', 'val'), per_class):
+            for i in range(n):
+                rel = f'{action}/{action}_{split}_{i:03d}.mp4'
+                _write_clip(osp.join(root, 'videos', rel), rng, action)
+                lines[split].append(f'{rel} {label}')
+    for split in ('train', 'val'):
+        with open(osp.join(root, f'hmdb51_{split}_split_1_videos.txt'), 'w') as f:
+            f.write('\n'.join(lines[split]) + '\n')
+    with open(osp.join(root, 'label_map.txt'), 'w') as f:
+        f.write('\n'.join(ACTIONS) + '\n')
+    import decord  # the reader mmaction2's DecordInit uses
+    vr = decord.VideoReader(osp.join(root, 'videos', lines['val'][0].split()[0]))
+    if len(vr) < 8:
+        raise RuntimeError(f'decord reads only {len(vr)} frames of the demo clips')
+
+
+# ---------------------------------------------------------------------------------------------------------- faces
+def _face(rng, ident, size=112):
+    prng = np.random.default_rng(1000 + ident)  # the identity's fixed pattern
+    img = np.full((size, size, 3), rng.integers(90, 170), np.float32)
+    cv2.ellipse(img, (size // 2, size // 2), (38, 48), 0, 0, 360, prng.integers(120, 230, 3).tolist(), -1)
+    shift = rng.integers(-4, 5, 2)
+    for _ in range(5):
+        cx, cy = prng.integers(30, size - 30, 2) + shift
+        cv2.circle(img, (int(cx), int(cy)), int(prng.integers(5, 11)), prng.integers(0, 255, 3).tolist(), -1)
+    img = img * rng.uniform(0.75, 1.25) + rng.normal(0, 12, img.shape)
+    ok, buf = cv2.imencode('.jpg', np.clip(img, 0, 255).astype(np.uint8)[..., ::-1].copy())
+    return buf.tobytes()
+
+
+def make_faces(out, rng, ids=16, per_id=10, pairs=60):
+    from mobilebench.face.bin_format import write_bin
+    from mobilebench.face.recordio import write_face_recordio
+    root = osp.join(out, 'faces')
+    os.makedirs(root, exist_ok=True)
+    samples = [(_face(rng, i), i) for i in range(ids) for _ in range(per_id)]
+    order = rng.permutation(len(samples))
+    write_face_recordio(root, [samples[i] for i in order], image_size=(112, 112))
+    for name in ('lfw', 'cfp_fp', 'agedb_30'):
+        images, issame = [], []
+        for p in range(pairs):
+            a = int(rng.integers(ids))
+            same = p % 2 == 0
+            b = a if same else int((a + rng.integers(1, ids)) % ids)
+            images += [_face(rng, a), _face(rng, b)]
+            issame.append(same)
+        write_bin(osp.join(root, f'{name}.bin'), images, issame)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description='Write the synthetic demo datasets (real formats)')
+    parser.add_argument('--out', default='data/demo')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--only', default='voc,pose,action,faces', help='comma-separated subset')
+    args = parser.parse_args(argv)
+    marker = osp.join(args.out, '.complete')
+    if osp.exists(marker):
+        os.unlink(marker)
+    makers = dict(voc=make_voc, pose=make_pose, action=make_action, faces=make_faces)
+    wanted = [s.strip() for s in args.only.split(',') if s.strip()]
+    for name in wanted:
+        if name not in makers:
+            raise SystemExit(f'--only: unknown part {name!r}; choose from {sorted(makers)}')
+    for i, name in enumerate(wanted):
+        sub = dict(voc='VOCdevkit', pose='coco_pose', action='hmdb51', faces='faces')[name]
+        if osp.isdir(osp.join(args.out, sub)):
+            shutil.rmtree(osp.join(args.out, sub))
+        cv2.setRNGSeed(args.seed)
+        makers[name](args.out, np.random.default_rng([args.seed, i]))
+        print(f'demo data: {osp.join(args.out, sub)}')
+    if wanted == list(makers):
+        with open(marker, 'w') as f:
+            f.write(f'seed={args.seed}\n')
+
+
+if __name__ == '__main__':
+    main()
