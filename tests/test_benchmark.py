@@ -161,3 +161,36 @@ def test_leaderboard_missing_folder(tmp_path):
     from mobilebench.benchmark.leaderboard import gather
     with pytest.raises(FileNotFoundError, match='run tools/benchmark.py first'):
         gather(str(tmp_path / 'nope'))
+
+
+def test_make_demo_data_formats_and_determinism(tmp_path):
+    """The demo datasets are in the real formats (read back with the real readers) and seed-deterministic."""
+    import hashlib
+    import xml.etree.ElementTree as ET
+    for out in ('a', 'b'):
+        subprocess.run([sys.executable, 'tools/data/make_demo_data.py', '--out', str(tmp_path / out), '--seed', '0'],
+                       cwd=ROOT, check=True, capture_output=True, env=_env(), timeout=300)
+
+    def digest(root):
+        h = hashlib.sha256()
+        for dirpath, _, files in sorted(os.walk(root)):
+            for f in sorted(files):
+                h.update(f.encode() + open(osp.join(dirpath, f), 'rb').read())
+        return h.hexdigest()
+    assert digest(tmp_path / 'a') == digest(tmp_path / 'b')
+    root = tmp_path / 'a'
+    assert (root / '.complete').exists()
+    voc = root / 'VOCdevkit' / 'VOC2007'
+    ids = (voc / 'ImageSets' / 'Main' / 'test.txt').read_text().split()
+    tree = ET.parse(voc / 'Annotations' / f'{ids[0]}.xml')
+    assert tree.find('object/name').text in ('car', 'dog', 'cat') and (voc / 'JPEGImages' / f'{ids[0]}.jpg').exists()
+    coco = json.load(open(root / 'coco_pose' / 'annotations' / 'person_keypoints_val2017.json'))
+    assert len(coco['categories'][0]['keypoints']) == 17 and len(coco['annotations'][0]['keypoints']) == 51
+    import decord
+    rel, label = (root / 'hmdb51' / 'hmdb51_val_split_1_videos.txt').read_text().split('\n')[0].split()
+    assert len(decord.VideoReader(str(root / 'hmdb51' / 'videos' / rel))) == 16 and int(label) == 0
+    from mobilebench.face.bin_format import load_bin
+    from mobilebench.face.recordio import RecordIOReader
+    images, issame = load_bin(str(root / 'faces' / 'lfw.bin'))
+    assert len(images) == 2 * len(issame) == 120
+    assert len(RecordIOReader(str(root / 'faces' / 'train.rec'))) == 160

@@ -293,6 +293,7 @@ class Sweep:
         bar = tqdm(total=1, desc=f'  {run.run_id}', position=1, leave=False, disable=not self.progress,
                    dynamic_ncols=True, bar_format='{desc}: {percentage:3.0f}%|{bar}| {n}/{total} {postfix}')
         start = time.time()
+        last = None
         with open(log_path, 'ab') as log:
             log.write(f'\n===== {time.strftime("%Y-%m-%dT%H:%M:%S")} {" ".join(cmd)}\n'.encode())
             log.flush()
@@ -307,7 +308,9 @@ class Sweep:
                     except subprocess.TimeoutExpired:
                         pass
                     state = read_record(progress_path)
-                    if state:
+                    key = (state or {}).get('phase'), (state or {}).get('done'), int(time.time() - start) // 10
+                    if state and key != last:  # redraw on progress (or every 10 s), not on every poll
+                        last = key
                         total = max(int(state.get('total') or 0), 1)
                         bar.total = total
                         bar.n = min(int(state.get('done') or 0), total)
