@@ -206,3 +206,26 @@ def test_data_root_override_reaches_the_lists():
     ds = cfg.val_dataloader.dataset
     assert ds.ann_file == '/datasets/hmdb51/hmdb51_val_split_1_rawframes.txt'
     assert ds.data_prefix['img'] == '/datasets/hmdb51/rawframes'
+
+
+def test_action_metrics_json_through_test_tool(tmp_path):
+    """tools/test.py on a 2-iteration checkpoint writes acc/top1, acc/top5, acc/mean1 to metrics.json."""
+    bb, task = 'mobilenetv2_x1.0', 'ucf101-video'
+    _available(bb)
+    import json
+    import subprocess
+    import sys
+
+    from mobilebench.runner_utils import build_runner
+    from mobilebench.testing import shorten_schedule
+    cfg = shorten_schedule(fixture_cfg(bb, task), str(tmp_path / 'train'), max_iters=2, batch_size=1)
+    build_runner(cfg).train()
+    ckpt = str(tmp_path / 'train' / 'iter_2.pth')
+    cfg.dump(str(tmp_path / 'cfg.py'))
+    out = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'test.py'), str(tmp_path / 'cfg.py'), ckpt,
+                          '--work-dir', str(tmp_path / 'test')], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    found = glob.glob(str(tmp_path / 'test' / '**' / 'metrics.json'), recursive=True)
+    assert found, out.stdout[-2000:]
+    metrics = json.load(open(found[0]))['metrics']
+    assert {'acc/top1', 'acc/top5', 'acc/mean1'} <= set(metrics)
