@@ -194,3 +194,20 @@ def test_make_demo_data_formats_and_determinism(tmp_path):
     images, issame = load_bin(str(root / 'faces' / 'lfw.bin'))
     assert len(images) == 2 * len(issame) == 120
     assert len(RecordIOReader(str(root / 'faces' / 'train.rec'))) == 160
+
+
+def test_launcher_commands(tmp_path, monkeypatch):
+    """Multi-GPU runs go through torchrun / srun exactly as tools/dist_train.sh / slurm_train.sh call them."""
+    from mobilebench.benchmark import Sweep
+    monkeypatch.chdir(ROOT)
+    sweep = Sweep(BENCH, str(tmp_path), launcher='pytorch', gpus=4, progress=False)
+    run = sweep.runs[0]
+    cmd = sweep.command(run, 'cfg.py', 'out.json', 'progress.json')
+    assert cmd[1:3] == ['-m', 'torch.distributed.run'] and '--nproc_per_node=4' in cmd
+    assert cmd[-2:] == ['--launcher', 'pytorch'] and 'mobilebench.benchmark.run_one' in cmd
+    monkeypatch.setenv('PARTITION', 'gpu')
+    sweep = Sweep(BENCH, str(tmp_path), launcher='slurm', gpus=8, progress=False)
+    cmd = sweep.command(run, 'cfg.py', 'out.json', 'progress.json')
+    assert cmd[:3] == ['srun', '-p', 'gpu'] and '--ntasks=8' in cmd and cmd[-1] == 'slurm'
+    with pytest.raises(ValueError, match='choose none, pytorch or slurm'):
+        Sweep(BENCH, str(tmp_path), launcher='mpi')
