@@ -148,6 +148,9 @@ class Sweep:
         self.latency.update(self.bench.get('latency', {}) or {})
         self.measure_untrained = bool(self.bench.get('measure_untrained', True))
         self.timeout = self.bench.get('run_timeout_s')  # optional per-run wall-clock limit
+        # optional intra-op threads per run (OMP/MKL/torch); 1 avoids OpenMP spin-wait thrashing when
+        # the CPU is shared, which can make a small model 10x slower
+        self.threads = self.bench.get('threads')
 
     # paths ------------------------------------------------------------------------------------------
     def record_path(self, run: RunSpec) -> str:
@@ -273,6 +276,10 @@ class Sweep:
         env = dict(os.environ)
         env['PYTHONPATH'] = REPO_ROOT + (os.pathsep + env['PYTHONPATH'] if env.get('PYTHONPATH') else '')
         env['PYTHONUNBUFFERED'] = '1'
+        if self.threads:
+            for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+                env[var] = str(int(self.threads))
+            record['meta']['threads'] = int(self.threads)
         rc = self._launch(run, cmd, env, log_path, progress_path)
         result = read_record(out_path) if rc == 0 else None
         if rc == 0 and result is not None:
