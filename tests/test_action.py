@@ -46,6 +46,11 @@ def fixture_cfg(bb, task, segments=2, crop=64):
                 step['scale'] = (-1, crop + 8) if step['scale'][0] == -1 else (crop, crop)
             elif step['type'] == 'CenterCrop':
                 step['crop_size'] = crop
+    # no validation during the short training: mmengine's IterBasedTrainLoop validates at the last
+    # iteration even when val_interval > max_iters; the test loop evaluates instead
+    cfg.val_cfg = None
+    cfg.val_dataloader = None
+    cfg.val_evaluator = None
     return cfg
 
 

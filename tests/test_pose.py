@@ -47,6 +47,11 @@ def fixture_cfg(bb, bbox_file=DET, input_size=(64, 96)):
             ds.bbox_file = bbox_file
     cfg.val_evaluator = dict(type='CocoMetric', ann_file=COCO + ANN)
     cfg.test_evaluator = cfg.val_evaluator
+    # no validation during the short training: mmengine's IterBasedTrainLoop validates at the last
+    # iteration even when val_interval > max_iters; the test loop evaluates instead
+    cfg.val_cfg = None
+    cfg.val_dataloader = None
+    cfg.val_evaluator = None
     return cfg
 
 
