@@ -10,10 +10,16 @@ from mmengine.config import Config
 def shorten_schedule(cfg: Config, work_dir: str, max_iters: int = 2, batch_size: Optional[int] = None,
                      seed: int = 0) -> Config:
     """Return a copy of ``cfg`` that trains ``max_iters`` iterations with no validation, no
-    num_workers, no LR schedule, a checkpoint at the end, and the given seed."""
+    num_workers, no LR schedule, a checkpoint at the end, and the given seed.
+
+    Validation is removed altogether (``val_cfg=None``): mmengine's IterBasedTrainLoop validates after
+    the last iteration even when ``val_interval > max_iters``, which doubles a short run."""
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = work_dir
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters + 1)
+    cfg.val_cfg = None
+    cfg.val_dataloader = None
+    cfg.val_evaluator = None
     cfg.param_scheduler = []
     cfg.randomness = dict(seed=seed)
     cfg.launcher = 'none'

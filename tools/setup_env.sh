@@ -30,8 +30,9 @@ export PIP_CONSTRAINT=$PWD/$C
 
 echo "[setup] base tools and torch (CPU)"
 $PIP install --upgrade pip "setuptools<82" wheel ninja psutil
-if "$VENV/bin/python" -c "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then CUDA=1; else CUDA=0; fi
 $PIP install torch==2.13.0 numpy
+# CUDA ops only when the installed torch sees a GPU (the CPU wheel never does)
+if "$VENV/bin/python" -c "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then CUDA=1; else CUDA=0; fi
 $PIP install mmengine==0.10.7 addict yapf
 
 echo "[setup] mmcv 2.1.0 with ops"
