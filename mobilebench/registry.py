@@ -18,7 +18,6 @@ DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, scope='mobilebench',
 TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS, scope='mobilebench',
                       locations=['mobilebench.datasets', 'mobilebench.face'])
 METRICS = Registry('metric', parent=MMENGINE_METRICS, scope='mobilebench',
-                   locations=['mobilebench.evaluation', 'mobilebench.face'])
-EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, scope='mobilebench',
-                     locations=['mobilebench.evaluation'])
-HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='mobilebench', locations=['mobilebench.engine'])
+                   locations=['mobilebench.face'])
+EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, scope='mobilebench')
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='mobilebench')
