@@ -47,6 +47,21 @@ def _linear_madds(module: nn.Linear, inp: Tuple[torch.Tensor], out: torch.Tensor
     return (out[0].numel() // module.out_features) * module.in_features * module.out_features
 
 
+def _forward_once(model: nn.Module, input_shape: Sequence[int], handles: list) -> None:
+    """One eval-mode, no-grad forward on a zero image of ``input_shape``; removes ``handles`` after."""
+    was_training = model.training
+    model.eval()
+    try:
+        param = next(model.parameters(), None)
+        device = param.device if param is not None else torch.device('cpu')
+        with torch.no_grad():
+            model(torch.zeros((1, *input_shape), device=device))
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+
+
 def count_madds(model: nn.Module, input_shape: Sequence[int] = (3, 224, 224),
                 by_module: bool = False):
     """Multiply-adds of one forward pass on a single ``input_shape`` image (batch 1, eval mode).
@@ -75,17 +90,7 @@ def count_madds(model: nn.Module, input_shape: Sequence[int] = (3, 224, 224),
             per_module[name] = per_module.get(name, 0) + fn(mod, inp, out)
 
         handles.append(m.register_forward_hook(hook))
-    was_training = model.training
-    model.eval()
-    try:
-        param = next(model.parameters(), None)
-        device = param.device if param is not None else torch.device('cpu')
-        with torch.no_grad():
-            model(torch.zeros((1, *input_shape), device=device))
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
+    _forward_once(model, input_shape, handles)
     total = sum(per_module.values())
     return (total, per_module) if by_module else total
 
@@ -94,17 +99,7 @@ def count_executed_params(model: nn.Module, input_shape: Sequence[int] = (3, 224
     """Parameters of the modules that one forward pass on a ``input_shape`` image actually runs."""
     executed = set()
     handles = [m.register_forward_hook(lambda mod, i, o: executed.add(mod)) for m in model.modules()]
-    was_training = model.training
-    model.eval()
-    try:
-        param = next(model.parameters(), None)
-        device = param.device if param is not None else torch.device('cpu')
-        with torch.no_grad():
-            model(torch.zeros((1, *input_shape), device=device))
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
+    _forward_once(model, input_shape, handles)
     seen = set()
     total = 0
     for m in executed:
