@@ -95,7 +95,7 @@ tasks = dict(
         published_key='tsn_hmdb51',
         overrides=dict(
             train_cfg=dict(max_epochs=30),
-            optim_wrapper=dict(optimizer=dict(lr=0.01)),
+            optim_wrapper=dict(optimizer=dict(lr=0.02)),
             param_scheduler=[dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10)],
             default_hooks=_hooks),
         rewrite=_common + [
@@ -105,6 +105,10 @@ tasks = dict(
             dict(key='scale', old=(-1, 256), new=(-1, 64)),
             dict(key='scale', old=(224, 224), new=(64, 64)),
             dict(key='crop_size', old=256, new=64),
+            # the class is the motion direction: a horizontal flip would swap move_left / move_right, and
+            # small random crops lose the shape
+            dict(match=dict(type='Flip'), new=dict(type='Flip', flip_ratio=0.0)),
+            dict(match=dict(type='RandomResizedCrop'), new=dict(type='RandomResizedCrop', area_range=(0.6, 1.0))),
             dict(key='batch_size', new=8),
         ]),
     face_arcface=dict(

@@ -173,7 +173,9 @@ def apply_rewrites(node, rules: Sequence[Dict], where: str = 'rewrite'):
     - ``dict(prefix=OLD, new=NEW)``: every string starting with ``OLD`` gets ``NEW`` instead (data roots);
     - ``dict(key=K, old=V, new=NEW)``: every dict entry ``K`` whose value equals ``V`` (lists and tuples
       compare equal) becomes ``NEW``;
-    - ``dict(key=K, new=NEW)``: every dict entry ``K`` becomes ``NEW``.
+    - ``dict(key=K, new=NEW)``: every dict entry ``K`` becomes ``NEW``;
+    - ``dict(match=dict(type='Flip'), new=dict(...))``: every dict holding all of ``match``'s items
+      (e.g. one pipeline step) is replaced by ``NEW``.
 
     Args:
         node: the config as plain dicts/lists.
@@ -181,7 +183,7 @@ def apply_rewrites(node, rules: Sequence[Dict], where: str = 'rewrite'):
         where: name used in error messages.
     """
     for i, rule in enumerate(rules):
-        if 'new' not in rule or not ('prefix' in rule or 'key' in rule):
+        if 'new' not in rule or not ('prefix' in rule or 'key' in rule or 'match' in rule):
             raise ValueError(f'{where}[{i}] = {rule}: write dict(prefix=..., new=...) or dict(key=..., '
                              f'[old=...,] new=...)')
     def walk(obj):
@@ -193,6 +195,10 @@ def apply_rewrites(node, rules: Sequence[Dict], where: str = 'rewrite'):
                     if rule.get('key') == k and ('old' not in rule or _norm(v) == _norm(rule['old'])):
                         v = rule['new']
                 out[k] = v
+            for rule in rules:
+                match = rule.get('match')
+                if match and all(k in out and _norm(out[k]) == _norm(v) for k, v in match.items()):
+                    out = dict(rule['new'])
             return out
         if isinstance(obj, (list, tuple)):
             return type(obj)(walk(v) for v in obj)
