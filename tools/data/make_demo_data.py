@@ -199,11 +199,10 @@ def _write_clip(path, rng, action, size=64, frames=16, fps=8):
         raise RuntimeError(f'cv2.VideoWriter cannot write {path} (mp4v codec missing from this OpenCV build)')
     for t in range(frames):
         img = bg.copy()
-        for k in range(4, -1, -1):  # fading trail behind the shape: the direction is visible in one frame
-            p = start + np.array(d) * step * (t - 1.5 * k)
-            alpha = 1.0 - 0.18 * k
-            c = [int(v * alpha + 30 * (1 - alpha)) for v in colour]
-            cv2.circle(img, (int(p[0]), int(p[1])), max(2, r - k), c, -1)
+        for k in range(4, -1, -1):  # a trail of shrinking, darkening dots behind the shape, spaced so the
+            p = start + np.array(d) * (step * t - 2.2 * r * k / 2)  # direction is visible in any one frame
+            c = [int(v * (1.0 - 0.2 * k)) for v in colour]
+            cv2.circle(img, (int(p[0]), int(p[1])), max(2, int(r * (1.0 - 0.18 * k))), c, -1)
         writer.write(img)
     writer.release()
 
