@@ -112,8 +112,9 @@ def test_train_one_iteration_then_test_checkpoint(tmp_path):
     cfg_path = tmp_path / 'tiny_yolo.py'
     cfg_path.write_text(textwrap.dedent(TINY_YOLO.format(root=str(tmp_path / 'data'), backbone=backbone,
                                                          backbone_args=args)))
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
+    # run with torch's default weights_only=True even if the caller's environment forces a torch.load mode
+    env = {k: v for k, v in os.environ.items() if not k.startswith('TORCH_FORCE_')}
+    env['PYTHONPATH'] = ROOT
     work = tmp_path / 'work'
     out = subprocess.run([PY, 'tools/train.py', str(cfg_path), '--work-dir', str(work), '--seed', '0'],
                          capture_output=True, text=True, cwd=ROOT, env=env)
