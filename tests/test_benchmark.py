@@ -56,11 +56,14 @@ def test_plan_and_validation(tmp_path):
         os.chdir(cwd)
 
 
-def test_sweep_killed_then_resumed(tmp_path):
-    """SIGKILL the sweep while a run is in flight; the re-run completes with every run exactly once,
-    never repeats a finished run and records the broken backbone as failed."""
+@pytest.mark.parametrize('jobs', [1, 2])
+def test_sweep_killed_then_resumed(tmp_path, jobs):
+    """SIGKILL the sweep while a run is in flight (one or, with jobs=2, two at a time); the re-run
+    completes with every run exactly once, never repeats a finished run and records the broken backbone
+    as failed."""
     results = tmp_path / 'res'
-    proc = subprocess.Popen(_sweep_cmd(results), cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
+    jobs_arg = ('--jobs', str(jobs))
+    proc = subprocess.Popen(_sweep_cmd(results, *jobs_arg), cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 240
     killed_during = None
@@ -88,7 +91,8 @@ def test_sweep_killed_then_resumed(tmp_path):
     finished_before = {k: r['meta']['finished'] for k, r in before.items() if r['status'] in ('ok', 'failed')}
 
     time.sleep(1.0)  # an orphaned run (if any) would now write its result
-    out = subprocess.run(_sweep_cmd(results), cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300)
+    out = subprocess.run(_sweep_cmd(results, *jobs_arg), cwd=ROOT, env=_env(), capture_output=True, text=True,
+                         timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     after = _records(results)
     expected = {f'{t}__{b}.json' for t in ('colours', 'colours_long') for b in ('toy_w4', 'toy_w8', 'toy_broken')}
@@ -106,6 +110,11 @@ def test_sweep_killed_then_resumed(tmp_path):
             assert rec['meta']['versions']['torch']
     for name, stamp in finished_before.items():  # finished runs were not repeated
         assert after[name]['meta']['finished'] == stamp
+    if jobs == 2:  # the resumed sweep ran two at a time: some pair of its runs overlapped in time
+        resumed = [r['meta'] for k, r in after.items() if k not in finished_before]
+        assert all(m['jobs'] == 2 for m in resumed)
+        assert any(a['start_time'] < b['end_time'] and b['start_time'] < a['end_time']
+                   for i, a in enumerate(resumed) for b in resumed[i + 1:])
     # a third sweep has nothing left to do
     again = subprocess.run(_sweep_cmd(results), cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and '4/6 runs ok' in again.stdout
@@ -193,7 +202,7 @@ def test_make_demo_data_formats_and_determinism(tmp_path):
     from mobilebench.face.recordio import RecordIOReader
     images, issame = load_bin(str(root / 'faces' / 'lfw.bin'))
     assert len(images) == 2 * len(issame) == 120
-    assert len(RecordIOReader(str(root / 'faces' / 'train.rec'))) == 160
+    assert len(RecordIOReader(str(root / 'faces' / 'train.rec'))) == 320
 
 
 def test_launcher_commands(tmp_path, monkeypatch):
@@ -211,3 +220,5 @@ def test_launcher_commands(tmp_path, monkeypatch):
     assert cmd[:3] == ['srun', '-p', 'gpu'] and '--ntasks=8' in cmd and cmd[-1] == 'slurm'
     with pytest.raises(ValueError, match='choose none, pytorch or slurm'):
         Sweep(BENCH, str(tmp_path), launcher='mpi')
+    with pytest.raises(ValueError, match='use jobs=1'):
+        Sweep(BENCH, str(tmp_path), launcher='pytorch', jobs=2)

@@ -23,6 +23,9 @@ def parse_args(argv=None):
     parser.add_argument('--only', help='comma-separated task / backbone / task/backbone names to run')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
     parser.add_argument('--gpus', type=int, default=1, help='processes (GPUs) per run with a launcher')
+    parser.add_argument('--jobs', type=int, default=None,
+                        help='runs side by side on this machine (default: the config\'s `jobs`, else 1); '
+                             'launcher none only: keep jobs x threads <= CPU cores')
     parser.add_argument('--retry-failed', action='store_true', help='run failed runs again')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
     return parser.parse_args(argv)
@@ -34,7 +37,7 @@ def main(argv=None):
     results = args.results or osp.join('results', osp.splitext(osp.basename(args.config))[0])
     only = [s.strip() for s in args.only.split(',') if s.strip()] if args.only else None
     sweep = Sweep(args.config, results, only=only, launcher=args.launcher, gpus=args.gpus,
-                  retry_failed=args.retry_failed, progress=not args.no_progress)
+                  retry_failed=args.retry_failed, progress=not args.no_progress, jobs=args.jobs)
     statuses = sweep.run()
     ok = sum(s == 'ok' for s in statuses.values())
     failed = [k for k, s in statuses.items() if s != 'ok']

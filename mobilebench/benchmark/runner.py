@@ -11,8 +11,9 @@ Resume rules: a run whose record says ``ok`` or ``failed`` is never repeated; a 
 written atomically (temporary file + ``os.replace``), so a kill never leaves half a record.
 Each run is a subprocess (``python -m mobilebench.benchmark.run_one``), so a crash, an OOM kill or
 a leak in one run cannot take the sweep down. Multi-GPU runs go through ``torch.distributed.run``
-(as ``tools/dist_train.sh``) or ``srun`` (as ``tools/slurm_train.sh``); the sweep itself stays a
-plain sequential loop.
+(as ``tools/dist_train.sh``) or ``srun`` (as ``tools/slurm_train.sh``), one run at a time. On a CPU
+machine ``jobs`` > 1 runs that many single-machine runs side by side (e.g. ``jobs=2, threads=1`` on 2
+cores); every run still has its own process, record and progress bar.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from typing import Dict, List, Optional, Sequence
 
@@ -129,10 +131,12 @@ class Sweep:
         gpus: processes per run for ``pytorch`` / ``slurm``.
         retry_failed: run failed runs again (off by default: a finished run is never repeated).
         progress: show tqdm bars.
+        jobs: runs executed side by side (launcher ``none`` only); default: the config's ``jobs``, else 1.
     """
 
     def __init__(self, bench_config: str, results_dir: str, only: Optional[Sequence[str]] = None,
-                 launcher: str = 'none', gpus: int = 1, retry_failed: bool = False, progress: bool = True):
+                 launcher: str = 'none', gpus: int = 1, retry_failed: bool = False, progress: bool = True,
+                 jobs: Optional[int] = None):
         self.bench_path = bench_config
         self.bench = load_benchmark(bench_config)
         self.results_dir = results_dir
@@ -151,6 +155,13 @@ class Sweep:
         # optional intra-op threads per run (OMP/MKL/torch); 1 avoids OpenMP spin-wait thrashing when
         # the CPU is shared, which can make a small model 10x slower
         self.threads = self.bench.get('threads')
+        self.jobs = int(jobs if jobs is not None else self.bench.get('jobs', 1) or 1)
+        if self.jobs < 1:
+            raise ValueError(f'jobs={self.jobs}: give 1 or more (runs executed side by side)')
+        if self.jobs > 1 and launcher != 'none':
+            raise ValueError(f'jobs={self.jobs} runs local processes side by side; with --launcher {launcher} '
+                             'the launcher spreads each run over GPUs/nodes: use jobs=1 (--jobs 1)')
+        self._stop = threading.Event()  # set when the sweep is interrupted: in-flight runs are killed
 
     # paths ------------------------------------------------------------------------------------------
     def record_path(self, run: RunSpec) -> str:
@@ -189,15 +200,54 @@ class Sweep:
         done_before = len(self.runs) - len(todo)
         bar = tqdm(total=len(self.runs), initial=done_before, desc='sweep', unit='run', position=0,
                    disable=not self.progress, dynamic_ncols=True)
+        self._stop.clear()
         try:
-            for run in todo:
-                bar.set_postfix_str(run.run_id)
-                status = self.run_one(run)
-                bar.update(1)
-                bar.write(f'[{status:>6}] {run.run_id}')
+            if self.jobs == 1:
+                for run in todo:
+                    bar.set_postfix_str(run.run_id)
+                    status = self.run_one(run)
+                    bar.update(1)
+                    bar.write(f'[{status:>6}] {run.run_id}')
+            else:
+                self._run_parallel(todo, bar)
         finally:
             bar.close()
         return {r.run_id: self.status(r) for r in self.runs}
+
+    def _run_parallel(self, todo: List[RunSpec], bar):
+        """``self.jobs`` runs at a time, in plan order; each in-flight run has its own bar line."""
+        import queue
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+        slots = queue.Queue()
+        for position in range(1, self.jobs + 1):
+            slots.put(position)
+        in_flight = []
+
+        def work(run):
+            position = slots.get()
+            in_flight.append(run.run_id)
+            bar.set_postfix_str(', '.join(in_flight))
+            try:
+                return self.run_one(run, position=position)
+            finally:
+                in_flight.remove(run.run_id)
+                slots.put(position)
+
+        pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix='sweep')
+        try:
+            futures = {pool.submit(work, run): run for run in todo}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    status = fut.result()  # a bug in the sweep itself (not in a run) stops the sweep
+                    bar.update(1)
+                    bar.write(f'[{status:>6}] {futures[fut].run_id}')
+        except BaseException:
+            self._stop.set()  # Ctrl-C or an error: kill the in-flight runs; their records stay 'running'
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
     def compose(self, run: RunSpec):
         from mobilebench.config import compose_config
@@ -240,7 +290,7 @@ class Sweep:
                 f'--cpus-per-task={env.get("CPUS_PER_TASK", 5)}', '--kill-on-bad-exit=1',
                 *shlex.split(env.get('SRUN_ARGS', '')), sys.executable, '-u', *args, '--launcher', 'slurm']
 
-    def run_one(self, run: RunSpec) -> str:
+    def run_one(self, run: RunSpec, position: int = 1) -> str:
         """Compose, launch and record one run; returns its final status."""
         work_dir = self.work_dir(run)
         os.makedirs(work_dir, exist_ok=True)
@@ -258,7 +308,8 @@ class Sweep:
                                 overrides=run.overrides, checkpoint=run.checkpoint, seed=self.seed,
                                 launcher=self.launcher, gpus=self.gpus if self.launcher != 'none' else 0,
                                 git=git_info(), versions=versions(), host=host_info(), pid=os.getpid(),
-                                started=time.strftime('%Y-%m-%dT%H:%M:%S')))
+                                jobs=self.jobs, started=time.strftime('%Y-%m-%dT%H:%M:%S'),
+                                start_time=time.time()))
         t0 = time.time()
         try:
             cfg = self.compose(run)
@@ -280,7 +331,7 @@ class Sweep:
             for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
                 env[var] = str(int(self.threads))
             record['meta']['threads'] = int(self.threads)
-        rc = self._launch(run, cmd, env, log_path, progress_path)
+        rc = self._launch(run, cmd, env, log_path, progress_path, position)
         result = read_record(out_path) if rc == 0 else None
         if rc == 0 and result is not None:
             return self._finish(run, record, t0, 'ok', result=result)
@@ -295,9 +346,9 @@ class Sweep:
             error = _error_line(tail) or f'exit status {rc}'
         return self._finish(run, record, t0, 'failed', error=error, returncode=rc, log_tail=tail[-2000:])
 
-    def _launch(self, run: RunSpec, cmd, env, log_path, progress_path) -> Optional[int]:
+    def _launch(self, run: RunSpec, cmd, env, log_path, progress_path, position: int = 1) -> Optional[int]:
         from tqdm import tqdm
-        bar = tqdm(total=1, desc=f'  {run.run_id}', position=1, leave=False, disable=not self.progress,
+        bar = tqdm(total=1, desc=f'  {run.run_id}', position=position, leave=False, disable=not self.progress,
                    dynamic_ncols=True, bar_format='{desc}: {percentage:3.0f}%|{bar}| {n}/{total} {postfix}')
         start = time.time()
         last = None
@@ -323,6 +374,8 @@ class Sweep:
                         bar.n = min(int(state.get('done') or 0), total)
                         bar.set_postfix_str(f'{state.get("phase", "")} {time.time() - start:.0f}s', refresh=False)
                         bar.refresh()
+                    if self._stop.is_set():  # the sweep is being interrupted (parallel sweeps)
+                        raise KeyboardInterrupt(f'sweep interrupted while {run.run_id} ran')
                     if self.timeout and time.time() - start > float(self.timeout):
                         proc.kill()
                         proc.wait()
@@ -340,6 +393,7 @@ class Sweep:
                 **extra) -> str:
         record['status'] = status
         record['meta']['finished'] = time.strftime('%Y-%m-%dT%H:%M:%S')
+        record['meta']['end_time'] = time.time()
         record['meta']['wall_time_s'] = round(time.time() - t0, 3)
         if result is not None:
             metrics = result.get('metrics') or {}

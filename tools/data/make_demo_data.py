@@ -11,10 +11,11 @@ Writes (learnable in about a minute of CPU training each):
 - ``coco_pose/``: stick figures with the 17 COCO keypoints (``annotations/person_keypoints_*.json``,
   ``{train,val}2017/``, a person detection-results file in ``person_detection_results/``);
 - ``hmdb51/``: HMDB51-style mp4 clips (``videos/<class>/<name>.mp4``, written with cv2 and checked
-  with decord) of a shape moving left/right/up/down with a fading trail (the direction is the class,
-  visible in each frame, as TSN needs) + ``hmdb51_{train,val}_split_1_videos.txt``;
-- ``faces/``: insightface RecordIO (``train.rec``/``train.idx``/``property``) of synthetic identities
-  (a per-identity pattern of coloured blobs + jitter, lighting and noise) and ``lfw.bin``,
+  with decord; 40 train + 10 val per class) of a bright shape moving left/right/up/down with a tapering
+  motion streak (the direction is the class, visible in each frame, as TSN needs) +
+  ``hmdb51_{train,val}_split_1_videos.txt``;
+- ``faces/``: insightface RecordIO (``train.rec``/``train.idx``/``property``) of 16 x 20 synthetic identities
+  (a per-identity pattern of coloured blobs under random background, pose, lighting and noise) and ``lfw.bin``,
   ``cfp_fp.bin``, ``agedb_30.bin`` pair files of new samples of those identities, written with
   ``mobilebench.face``'s writers.
 
@@ -187,9 +188,9 @@ def make_pose(out, rng, w=96, h=128):
 
 # ---------------------------------------------------------------------------------------------------------- action
 def _write_clip(path, rng, action, size=64, frames=16, fps=8):
-    bg = _background(rng, size, size)
-    colour = rng.integers(60, 255, 3).tolist()
-    r = int(rng.integers(6, 10))
+    bg = np.clip(rng.integers(20, 90, 3) + rng.normal(0, 6, (size, size, 3)), 0, 255).astype(np.uint8)  # dark, plain
+    colour = rng.integers(150, 256, 3).tolist()  # a bright shape: high contrast
+    r = int(rng.integers(9, 13))
     step = rng.uniform(2.0, 3.0)
     d = {'move_left': (-1, 0), 'move_right': (1, 0), 'move_up': (0, -1), 'move_down': (0, 1)}[action]
     span = step * (frames - 1)
@@ -197,17 +198,21 @@ def _write_clip(path, rng, action, size=64, frames=16, fps=8):
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps, (size, size))
     if not writer.isOpened():
         raise RuntimeError(f'cv2.VideoWriter cannot write {path} (mp4v codec missing from this OpenCV build)')
+    perp = np.array([-d[1], d[0]], np.float64)
     for t in range(frames):
         img = bg.copy()
-        for k in range(4, -1, -1):  # a trail of shrinking, darkening dots behind the shape, spaced so the
-            p = start + np.array(d) * (step * t - 2.2 * r * k / 2)  # direction is visible in any one frame
-            c = [int(v * (1.0 - 0.2 * k)) for v in colour]
-            cv2.circle(img, (int(p[0]), int(p[1])), max(2, int(r * (1.0 - 0.18 * k))), c, -1)
+        head = start + np.array(d) * step * t
+        # a tapering motion streak behind the shape (what a long exposure shows): wide at the shape, a point
+        # 4 radii behind it, so the direction of motion is visible in any single frame, as TSN needs
+        tail = head - np.array(d) * 4 * r
+        streak = np.array([head + perp * r, head - perp * r, tail], np.int32)
+        cv2.fillPoly(img, [streak], [int(v * 0.6) for v in colour])
+        cv2.circle(img, (int(head[0]), int(head[1])), r, colour, -1)
         writer.write(img)
     writer.release()
 
 
-def make_action(out, rng, per_class=(12, 4)):
+def make_action(out, rng, per_class=(40, 10)):
     root = osp.join(out, 'hmdb51')
     lines = {'train': [], 'val': []}
     for label, action in enumerate(ACTIONS):
@@ -230,19 +235,33 @@ def make_action(out, rng, per_class=(12, 4)):
 
 # ---------------------------------------------------------------------------------------------------------- faces
 def _face(rng, ident, size=112):
+    """One sample of identity ``ident``: its fixed pattern (face colour, blob layout and colours) under
+    per-sample nuisances (background colour and gradient, shift, rotation, scale, lighting, noise) that
+    dominate the raw pixels, so an untrained network verifies pairs poorly and training has to learn
+    the identity."""
     prng = np.random.default_rng(1000 + ident)  # the identity's fixed pattern
-    img = np.full((size, size, 3), rng.integers(90, 170), np.float32)
-    cv2.ellipse(img, (size // 2, size // 2), (38, 48), 0, 0, 360, prng.integers(120, 230, 3).tolist(), -1)
-    shift = rng.integers(-4, 5, 2)
+    face = np.zeros((size, size, 3), np.float32)
+    cv2.ellipse(face, (size // 2, size // 2), (38, 48), 0, 0, 360, prng.integers(120, 230, 3).tolist(), -1)
     for _ in range(5):
-        cx, cy = prng.integers(30, size - 30, 2) + shift
-        cv2.circle(img, (int(cx), int(cy)), int(prng.integers(5, 11)), prng.integers(0, 255, 3).tolist(), -1)
-    img = img * rng.uniform(0.75, 1.25) + rng.normal(0, 12, img.shape)
+        cx, cy = prng.integers(32, size - 32, 2)
+        cv2.circle(face, (int(cx), int(cy)), int(prng.integers(5, 11)), prng.integers(0, 255, 3).tolist(), -1)
+    mask = np.zeros((size, size), np.float32)
+    cv2.ellipse(mask, (size // 2, size // 2), (38, 48), 0, 0, 360, 1.0, -1)
+    pose = cv2.getRotationMatrix2D((size / 2, size / 2), float(rng.uniform(-15, 15)), float(rng.uniform(0.9, 1.1)))
+    pose[:, 2] += rng.integers(-8, 9, 2)
+    face = cv2.warpAffine(face, pose, (size, size))
+    mask = cv2.warpAffine(mask, pose, (size, size))[..., None]
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = (np.cos(angle) * xx + np.sin(angle) * yy)[..., None]
+    background = rng.integers(20, 235, 3).astype(np.float32) + (ramp - 0.5) * rng.uniform(-80, 80, 3)
+    img = face * mask + background * (1 - mask)
+    img = img * rng.uniform(0.7, 1.3) + (ramp - 0.5) * rng.uniform(-60, 60) + rng.normal(0, 10, img.shape)
     ok, buf = cv2.imencode('.jpg', np.clip(img, 0, 255).astype(np.uint8)[..., ::-1].copy())
     return buf.tobytes()
 
 
-def make_faces(out, rng, ids=16, per_id=10, pairs=60):
+def make_faces(out, rng, ids=16, per_id=20, pairs=60):
     from mobilebench.face.bin_format import write_bin
     from mobilebench.face.recordio import write_face_recordio
     root = osp.join(out, 'faces')
