@@ -332,6 +332,9 @@ class Sweep:
                 env[var] = str(int(self.threads))
             record['meta']['threads'] = int(self.threads)
         rc = self._launch(run, cmd, env, log_path, progress_path, position)
+        if rc == -signal.SIGINT:  # Ctrl-C reached the run's process group: an interrupted sweep, not a
+            # failed run; its record stays 'running' so the next sweep runs it again
+            raise KeyboardInterrupt(f'{run.run_id} interrupted (SIGINT)')
         result = read_record(out_path) if rc == 0 else None
         if rc == 0 and result is not None:
             return self._finish(run, record, t0, 'ok', result=result)
