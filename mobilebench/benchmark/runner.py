@@ -155,7 +155,7 @@ class Sweep:
         # optional intra-op threads per run (OMP/MKL/torch); 1 avoids OpenMP spin-wait thrashing when
         # the CPU is shared, which can make a small model 10x slower
         self.threads = self.bench.get('threads')
-        self.jobs = int(jobs if jobs is not None else self.bench.get('jobs', 1) or 1)
+        self.jobs = int(jobs if jobs is not None else self.bench.get('jobs', 1))
         if self.jobs < 1:
             raise ValueError(f'jobs={self.jobs}: give 1 or more (runs executed side by side)')
         if self.jobs > 1 and launcher != 'none':
@@ -292,6 +292,7 @@ class Sweep:
 
     def run_one(self, run: RunSpec, position: int = 1) -> str:
         """Compose, launch and record one run; returns its final status."""
+        t0 = time.time()
         work_dir = self.work_dir(run)
         os.makedirs(work_dir, exist_ok=True)
         out_path = osp.join(work_dir, 'result.json')
@@ -309,8 +310,7 @@ class Sweep:
                                 launcher=self.launcher, gpus=self.gpus if self.launcher != 'none' else 0,
                                 git=git_info(), versions=versions(), host=host_info(), pid=os.getpid(),
                                 jobs=self.jobs, started=time.strftime('%Y-%m-%dT%H:%M:%S'),
-                                start_time=time.time()))
-        t0 = time.time()
+                                start_time=t0))
         try:
             cfg = self.compose(run)
             cfg_path = osp.join(work_dir, 'config.py')
@@ -397,7 +397,7 @@ class Sweep:
         record['status'] = status
         record['meta']['finished'] = time.strftime('%Y-%m-%dT%H:%M:%S')
         record['meta']['end_time'] = time.time()
-        record['meta']['wall_time_s'] = round(time.time() - t0, 3)
+        record['meta']['wall_time_s'] = round(record['meta']['end_time'] - t0, 3)
         if result is not None:
             metrics = result.get('metrics') or {}
             untrained = result.get('untrained_metrics')
