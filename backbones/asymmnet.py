@@ -62,7 +62,7 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
 
-from .base import DEFAULT_INIT_CFG, LayerInfo, MobileBackbone
+from .base import DEFAULT_INIT_CFG, LayerInfo, MobileBackbone, check_widen_factor
 from .bricks import SEModule, build_act, ceil_divisible
 from .registry import MODELS
 
@@ -217,10 +217,7 @@ class AsymmNet(MobileBackbone):
                          with_cp=with_cp, tensor_output=tensor_output, init_cfg=init_cfg)
         if arch not in self.arch_settings:
             raise ValueError(f'AsymmNet: unknown arch {arch!r}; valid values are {sorted(self.arch_settings)}')
-        if not any(isinstance(widen_factor, (int, float)) and abs(widen_factor - w) < 1e-9
-                   for w in self.widen_factors):
-            raise ValueError(f'AsymmNet: unsupported widen_factor {widen_factor!r}; valid values are '
-                             f'{self.widen_factors}')
+        check_widen_factor(widen_factor, 'AsymmNet', self.widen_factors)
         if isinstance(asymmetry_rate, bool) or not isinstance(asymmetry_rate, int) or asymmetry_rate < 0:
             raise ValueError(f'AsymmNet: asymmetry_rate must be an int >= 0 (0 = MobileNetV3, 1 = AsymmNet, '
                              f'2 = ablation), got {asymmetry_rate!r}')

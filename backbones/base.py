@@ -22,6 +22,7 @@ alias names    family-specific names declared in ``tap_aliases`` (e.g. HBONet's 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -49,6 +50,30 @@ class LayerInfo:
     stride: int
     channels: int
     is_widening_conv: bool = False
+
+
+def check_widen_factor(widen_factor, owner: str, allowed: Optional[Sequence[float]] = None) -> float:
+    """Validate a width multiplier and return it as a float.
+
+    ``make_divisible(c * w, 8)`` silently turns any negative, zero or NaN width into 8 channels
+    (``widen_factor=-1`` would build an 8-channel network), and ``True`` compares equal to ``1.0``; so
+    only finite positive real numbers are accepted, and, when ``allowed`` is given, only those values.
+
+    Args:
+        widen_factor: the value from the config.
+        owner: backbone name for the message.
+        allowed: the supported widths (released models), or ``None`` for any positive width.
+
+    Raises:
+        ValueError: naming the backbone, the value and the valid values.
+    """
+    valid = f'one of {tuple(allowed)}' if allowed is not None else 'a positive number such as 0.5, 1.0 or 1.4'
+    if isinstance(widen_factor, bool) or not isinstance(widen_factor, (int, float)) or \
+            not math.isfinite(widen_factor) or widen_factor <= 0:
+        raise ValueError(f'{owner}: unsupported widen_factor {widen_factor!r}; it must be {valid}')
+    if allowed is not None and not any(abs(widen_factor - w) < 1e-9 for w in allowed):
+        raise ValueError(f'{owner}: unsupported widen_factor {widen_factor!r}; valid values are {tuple(allowed)}')
+    return float(widen_factor)
 
 
 DEFAULT_INIT_CFG = [

@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 
-from .base import DEFAULT_INIT_CFG, LayerInfo, MobileBackbone
+from .base import DEFAULT_INIT_CFG, LayerInfo, MobileBackbone, check_widen_factor
 from .bricks import make_divisible
 from .registry import MODELS
 
@@ -176,9 +176,7 @@ class HBONet(MobileBackbone):
                  tensor_output: bool = False,
                  divisor: Optional[int] = None,
                  init_cfg=DEFAULT_INIT_CFG):
-        if widen_factor not in self.divisors:
-            raise ValueError(f'HBONet: unsupported widen_factor {widen_factor!r}; valid values are '
-                             f'{self.widen_factors}')
+        check_widen_factor(widen_factor, 'HBONet', self.widen_factors)
         super().__init__(out_indices, frozen_stages, norm_eval, with_cp, tensor_output, init_cfg)
         self.widen_factor = widen_factor
         d = self.divisors[widen_factor] if divisor is None else divisor

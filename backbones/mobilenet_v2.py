@@ -30,7 +30,7 @@ from typing import Optional, Sequence, Union
 from mmdet.models.backbones import MobileNetV2 as MMDetMobileNetV2
 from mmdet.models.utils import make_divisible
 
-from .base import LayerInfo, format_layer_table, resolve_taps
+from .base import LayerInfo, check_widen_factor, format_layer_table, resolve_taps
 from .registry import MODELS
 
 __all__ = ['MobileNetV2']
@@ -58,6 +58,7 @@ class MobileNetV2(MMDetMobileNetV2):
                  tensor_output: bool = False,
                  init_cfg: Optional[Union[dict, list]] = None,
                  **kwargs):
+        check_widen_factor(widen_factor, 'MobileNetV2')
         if not isinstance(frozen_stages, int) or not -1 <= frozen_stages <= 7:
             raise ValueError(f'MobileNetV2: frozen_stages must be an int in -1..7, got {frozen_stages!r}')
         super().__init__(widen_factor=widen_factor, out_indices=tuple(range(8)), frozen_stages=frozen_stages,

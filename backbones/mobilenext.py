@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule
 
-from .base import DEFAULT_INIT_CFG, LayerInfo, MobileBackbone
+from .base import DEFAULT_INIT_CFG, LayerInfo, MobileBackbone, check_widen_factor
 from .bricks import make_divisible
 from .registry import MODELS
 
@@ -175,9 +175,7 @@ class MobileNeXt(MobileBackbone):
                  with_cp: bool = False,
                  tensor_output: bool = False,
                  init_cfg=DEFAULT_INIT_CFG):
-        if widen_factor not in self.widen_factors:
-            raise ValueError(f'MobileNeXt: unsupported widen_factor {widen_factor!r}; valid values are '
-                             f'{self.widen_factors}')
+        check_widen_factor(widen_factor, 'MobileNeXt', self.widen_factors)
         identity_div = None
         for div in _IDENTITY_DIVS:
             if abs(float(identity_tensor_multiplier) - 1. / div) < 1e-6:

@@ -3,7 +3,9 @@
 Imported once by ``backbones`` and ``mobilebench`` (and therefore by every tool and config that uses
 them). Every shim names the upstream bug it covers. Security is not weakened: checkpoints keep
 ``torch.load(weights_only=True)``; we only allow-list the plain-data classes that mmengine's own
-checkpoints contain.
+checkpoints contain. The security shims (explicit ``weights_only=True`` for every implicit
+``torch.load``, a restricted unpickler for mmengine's ``.pkl`` data-file handler) are separate
+functions, listed in docs/reliability.md.
 """
 from __future__ import annotations
 
@@ -87,6 +89,110 @@ def _stub_mmpose_simcc_vis():
     sys.modules['mmpose.visualization.simcc_vis'] = mod
 
 
+# ----------------------------------------------------------------------------------------------------
+# Security shims (issue 23): no code execution from checkpoints or data files, whatever the environment
+# says. Each function is independent; ``apply()`` calls them once.
+# ----------------------------------------------------------------------------------------------------
+def _checkpoints_load_weights_only():
+    # mmengine 0.10.7 (runner/checkpoint.py: load_from_local, load_from_ceph, load_from_pavi,
+    # load_from_openmmlab; utils/dl_utils/hub.py: load_url) and therefore Runner ``load_from`` /
+    # ``resume``, ``init_cfg=dict(type='Pretrained')`` and mmcv/mmdet/mmpose helpers built on them call
+    # ``torch.load(f, map_location=...)`` without ``weights_only``. torch then decides from the
+    # environment: a variable that forces the old unsafe default turns every such call back into a
+    # full unpickler that runs code from the checkpoint. torch lets an explicit ``weights_only=True``
+    # win over the environment, so ``torch.load`` gets an explicit True whenever the caller passed
+    # nothing. A caller that really wants a full unpickle must say ``weights_only=False`` in code.
+    import functools
+
+    import torch
+    original = torch.load
+    if getattr(original, '_mobilebench_weights_only', False):
+        return
+
+    @functools.wraps(original)
+    def load(f, map_location=None, pickle_module=None, *, weights_only=None, **kwargs):
+        if weights_only is None:
+            weights_only = True
+        return original(f, map_location=map_location, pickle_module=pickle_module, weights_only=weights_only,
+                        **kwargs)
+
+    load._mobilebench_weights_only = True
+    torch.load = load
+
+
+def _find_mmengine_load_target() -> str:
+    # mmengine.fileio.load(file) hands the handler an anonymous BytesIO; name the file for the message
+    frame = sys._getframe(2)
+    for _ in range(4):
+        if frame is None:
+            break
+        if frame.f_code.co_name == 'load' and frame.f_code.co_filename.endswith('fileio/io.py'):
+            target = frame.f_locals.get('file')
+            return target if isinstance(target, str) else repr(target)
+        frame = frame.f_back
+    return '<pickle read by mmengine.fileio.load>'
+
+
+def _restricted_mmengine_pickle_files():
+    # mmengine.fileio.load picks the reader by file extension: a ``.pkl`` / ``.pickle`` path is
+    # ``pickle.load``-ed, i.e. executed. Every data file of the suite and of the toolboxes that may be a
+    # pickle (mmpose ``bbox_file``, a ``BaseDataset`` ``ann_file``, ...) goes through this handler, so
+    # it now uses the restricted unpickler of ``mobilebench.safe_pickle`` (plain data and numeric numpy
+    # arrays only; nothing else is ever called). Writing pickles is unchanged.
+    from mmengine.fileio.handlers.pickle_handler import PickleHandler
+
+    from .safe_pickle import restricted_load
+
+    if getattr(PickleHandler.load_from_fileobj, '_mobilebench_restricted', False):
+        return
+
+    def load_from_fileobj(self, file, **kwargs):
+        kwargs.pop('encoding', None)
+        source = getattr(file, 'name', None) or _find_mmengine_load_target()
+        return restricted_load(file, source=source, expected=(
+            'pickled data files are read with a restricted unpickler that accepts only plain data (dict, list, '
+            'str, numbers, numeric numpy arrays); convert the file to JSON, or re-save it as plain data'))
+
+    load_from_fileobj._mobilebench_restricted = True
+    PickleHandler.load_from_fileobj = load_from_fileobj
+
+
+def _image_errors_name_the_file():
+    # mmcv 2.1.0 LoadImageFromFile (also under mmdet's pipelines and mmpose's LoadImage): an empty image
+    # file reaches cv2.imdecode, whose "(-215:Assertion failed) !buf.empty()" names no file, and a
+    # corrupt one ends in a bare ``AssertionError: failed to load image``. Both become a ValueError that
+    # names the file, the sample and the fix. Missing / unreadable files (OSError) pass through as they
+    # are, and ``ignore_empty=True`` keeps returning None.
+    import functools
+    import os
+
+    from mmcv.transforms.loading import LoadImageFromFile
+
+    original = LoadImageFromFile.transform
+    if getattr(original, '_mobilebench_named', False):
+        return
+
+    @functools.wraps(original)
+    def transform(self, results):
+        try:
+            return original(self, results)
+        except OSError:
+            raise
+        except Exception as exc:
+            path = results.get('img_path')
+            try:
+                what = 'empty (0 bytes)' if os.path.getsize(path) == 0 else 'corrupt, truncated or not an image'
+            except (OSError, TypeError):
+                what = 'not decodable'
+            sample = ', '.join(f'{k} {results[k]}' for k in ('img_id', 'sample_idx') if k in results)
+            raise ValueError(f'image {path!r} ({sample or "no sample id"}) is {what}: '
+                             f'{type(exc).__name__}: {str(exc).strip()[:200]}. Re-download or re-export the '
+                             f'image, or remove it from the annotation file.') from exc
+
+    transform._mobilebench_named = True
+    LoadImageFromFile.transform = transform
+
+
 def patch_ssd_head():
     """mmdet 3.3.0 ``SSDHead`` never sets ``loss_cls`` but ``BaseDenseHead._predict_by_feat_single``
     reads it (for ``custom_cls_channels``): every SSD/SSDLite predict raises AttributeError.
@@ -105,6 +211,9 @@ def apply():
     _picklable_history_buffer()
     _stub_mmaction_drn()
     _stub_mmpose_simcc_vis()
+    _checkpoints_load_weights_only()
+    _restricted_mmengine_pickle_files()
+    _image_errors_name_the_file()
     _APPLIED = True
 
 

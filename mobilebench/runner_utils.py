@@ -48,9 +48,17 @@ def build_runner(cfg: Config):
                          f'{sorted(TOOLBOX_MODULES)}')
     if scope in TOOLBOX_MODULES:
         importlib.import_module(TOOLBOX_MODULES[scope])
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    register_checkpoint_fit_check(runner, cfg)
+    return runner
+
+
+def register_checkpoint_fit_check(runner, cfg: Config) -> None:
+    """A ``load_from`` / ``resume`` checkpoint that does not fit the model is an error (listing the missing,
+    unexpected and mis-shaped keys) unless the config sets ``partial_load = True`` (fine-tuning);
+    see :mod:`mobilebench.checkpoint`."""
+    from .checkpoint import CheckpointFitHook
+    runner.register_hook(CheckpointFitHook(partial=cfg.get('partial_load', False)))
 
 
 def write_metrics_json(metrics: Dict, runner, checkpoint: str, config: str,

@@ -6,7 +6,9 @@
 
 Writes ``<work_dir>/<timestamp>/metrics.json`` (and ``--out-json`` if given) atomically.
 Checkpoints load with ``torch.load(weights_only=True)``; mmengine's own checkpoint contents are
-allow-listed in ``mobilebench.compat``.
+allow-listed in ``mobilebench.compat``. The checkpoint must fit the config's model exactly: a missing,
+unexpected or mis-shaped tensor is an error listing them (``mobilebench.checkpoint``), never the
+metrics of a partly random model; a config's ``partial_load`` is ignored here.
 """
 import argparse
 import os
@@ -45,6 +47,7 @@ def main(argv=None):
     cfg = load_config(args.config, args.cfg_options)
     apply_common_args(cfg, args, default_work_dir_root='work_dirs')
     cfg.load_from = args.checkpoint
+    cfg.partial_load = False  # testing a checkpoint that does not fit the model would report a random model
     runner = build_runner(cfg)
     metrics = runner.test()
     paths = write_metrics_json(metrics, runner, args.checkpoint, args.config, args.out_json)

@@ -1,11 +1,14 @@
 #!/usr/bin/env python
 """Train any config of the suite (detection, pose, action, face) with mmengine's Runner.
 
-    python tools/train.py CONFIG [--work-dir DIR] [--amp] [--resume [CKPT]] [--seed N]
+    python tools/train.py CONFIG [--work-dir DIR] [--amp] [--resume [CKPT]] [--seed N] [--partial-load]
                                  [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
 
 The toolbox is chosen by the config's ``default_scope`` (mmdet, mmpose, mmaction or mobilebench);
 backbone-dependent widths (``'@backbone.out_channels'``) are resolved by ``mobilebench.config``.
+A ``load_from`` checkpoint must fit the model (``mobilebench.checkpoint``); ``--partial-load`` (or
+``partial_load = True`` in the config) loads only the matching tensors, for fine-tuning from a related
+model. Backbone-only weights via ``init_cfg=dict(type='Pretrained', prefix='backbone.')`` need no flag.
 """
 import argparse
 import os
@@ -27,6 +30,9 @@ def parse_args(argv=None):
                         help='resume from the given checkpoint, or from the latest one in work_dir')
     parser.add_argument('--seed', type=int, default=None, help='random seed (overrides randomness.seed)')
     parser.add_argument('--deterministic', action='store_true', help='cudnn deterministic mode')
+    parser.add_argument('--partial-load', action='store_true',
+                        help='fine-tuning: load only the tensors of load_from that match the model (by name and '
+                             'shape) and report the others, instead of failing on a checkpoint that does not fit')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings in the config, key=value (e.g. data_root=/data/VOCdevkit/)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
@@ -42,6 +48,8 @@ def build_train_cfg(args):
     from mobilebench.runner_utils import apply_common_args
     cfg = load_config(args.config, args.cfg_options)
     apply_common_args(cfg, args, default_work_dir_root='work_dirs')
+    if args.partial_load:
+        cfg.partial_load = True
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')

@@ -122,6 +122,7 @@ def main(argv=None):
         if not osp.isfile(args.checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
         cfg.load_from = args.checkpoint
+        cfg.partial_load = False  # a checkpoint that does not fit the model is an error, not a random model
     progress.update(phase='build')
     runner = build_runner(cfg)
     runner.register_hook(_progress_hook(progress))

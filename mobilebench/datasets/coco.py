@@ -1,4 +1,5 @@
-"""COCO detection dataset with clear errors (missing root / annotation / image, empty or broken JSON)."""
+"""COCO detection dataset with clear errors (missing root / annotation / image, empty, non-UTF-8 or broken
+JSON, duplicated image / annotation ids, annotations of unknown images)."""
 from __future__ import annotations
 
 import json
@@ -10,6 +11,7 @@ from mmdet.datasets import CocoDataset as _MMDetCocoDataset
 from mmengine.fileio import exists
 
 from ..registry import DATASETS
+from ._checks import check_coco_dict, load_json_file
 
 COCO_LAYOUT = ('<data_root>/annotations/instances_{train,val}2017.json and <data_root>/{train,val}2017/*.jpg '
                '(data_root defaults to data/coco/)')
@@ -43,16 +45,27 @@ class CocoDataset(_MMDetCocoDataset):
         if not self.ann_file or not self._exists(self.ann_file):
             raise FileNotFoundError(f'{name}: annotation file (ann_file) {self.ann_file!r} not found. Expected '
                                     f'layout: {COCO_LAYOUT}.')
+        expected = 'a COCO instances JSON with "images", "annotations" and "categories"'
         if osp.isfile(self.ann_file) and osp.getsize(self.ann_file) == 0:
-            raise ValueError(f'{name}: annotation file {self.ann_file!r} is empty; it must be a COCO '
-                             f'instances JSON with "images", "annotations" and "categories".')
+            raise ValueError(f'{name}: annotation file {self.ann_file!r} is empty; it must be {expected}.')
+        api = type(self).COCOAPI
+
+        def checked_api(path):  # mmdet pairs annotations with images right after this returns
+            coco = api(path)
+            check_coco_dict(coco.dataset, self.ann_file, name)
+            return coco
+
+        self.COCOAPI = checked_api
         try:
             data_list = super().load_data_list()
-        except json.JSONDecodeError as exc:
-            raise ValueError(f'{name}: annotation file {self.ann_file!r} is not valid JSON: {exc}') from exc
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            load_json_file(self.ann_file, name, expected)  # raises the error naming the file and position
+            raise
         except KeyError as exc:
-            raise ValueError(f'{name}: annotation file {self.ann_file!r} lacks the COCO field {exc}; a COCO '
-                             f'instances JSON needs "images", "annotations" and "categories".') from exc
+            raise ValueError(f'{name}: annotation file {self.ann_file!r} lacks the COCO field {exc}; it must be '
+                             f'{expected}.') from exc
+        finally:
+            del self.COCOAPI
         if self.check_images:
             for info in data_list:
                 if not self._exists(info['img_path']):

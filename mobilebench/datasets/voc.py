@@ -7,7 +7,11 @@ plus:
 - a clear ``FileNotFoundError`` naming the path looked for and the expected layout when the dataset, the
   ImageSets list, an annotation or an image is missing;
 - a clear ``ValueError`` naming the file (and the field) for an empty list file, an empty or malformed
-  XML, or an object without a class name / box;
+  XML, an object without a class name / box, or a box that is negative, inverted / empty or outside
+  the image (VOC pixel coordinates must satisfy ``0 <= xmin < xmax <= width``, same for y), and for an
+  image without ``<size>`` that cannot be decoded;
+- one warning that counts the objects skipped because their class is not in ``metainfo['classes']``
+  (per class, with the number of images left without any object), where mmdet skips them silently;
 - two layouts:
 
   * **ImageSets mode** (``ann_file='VOC2007/ImageSets/Main/trainval.txt'``, upstream's VOCdevkit): the
@@ -22,14 +26,17 @@ Float coordinates (``<ymin>45.70000076293945</ymin>``) parse as in mmdet (``int(
 """
 from __future__ import annotations
 
+import logging
 import os
 import os.path as osp
 import xml.etree.ElementTree as ET
+from collections import Counter
 from typing import List, Optional
 
 import mmcv
 from mmdet.datasets import VOCDataset as _MMDetVOCDataset
 from mmengine.fileio import exists, get, list_from_file
+from mmengine.logging import print_log
 
 from ..registry import DATASETS
 
@@ -58,6 +65,7 @@ class VOCDataset(_MMDetVOCDataset):
     def __init__(self, img_suffix: str = '.jpg', check_images: bool = True, **kwargs) -> None:
         self.img_suffix = img_suffix
         self.check_images = check_images
+        self._skipped, self._emptied = Counter(), []
         super().__init__(**kwargs)
 
     @property
@@ -104,13 +112,31 @@ class VOCDataset(_MMDetVOCDataset):
             raise ValueError(f'{type(self).__name__}: metainfo has no `classes`; pass '
                              f'metainfo=dict(classes=(...)) for a non-VOC class list.')
         self.cat2label = {cat: i for i, cat in enumerate(self._metainfo['classes'])}
+        self._skipped = Counter()  # class name -> objects skipped (class not in metainfo)
+        self._emptied = []  # xml files whose every object was skipped
         data_list = []
         for img_id in self._image_ids():
             raw = dict(img_id=img_id,
                        file_name=osp.join(self.img_subdir, f'{img_id}{self.img_suffix}'),
                        xml_path=osp.join(self.sub_data_root, self.ann_subdir, f'{img_id}.xml'))
             data_list.append(self.parse_data_info(raw))
+        self._report_skipped(len(data_list))
         return data_list
+
+    def _report_skipped(self, n_images: int) -> None:
+        """One warning counting the objects of classes outside ``metainfo['classes']`` (mmdet skips them
+        without a word; images left without objects are then dropped by ``filter_empty_gt``)."""
+        if not self._skipped:
+            return
+        total = sum(self._skipped.values())
+        per_class = ', '.join(f'{name!r}: {n}' for name, n in self._skipped.most_common())
+        emptied = (f'; {len(self._emptied)} of {n_images} images have no object left (e.g. '
+                   f'{self._emptied[0]!r}) and are dropped from training by filter_cfg.filter_empty_gt'
+                   if self._emptied else '')
+        print_log(f'{type(self).__name__}: skipped {total} objects of {len(self._skipped)} classes that are not in '
+                  f'metainfo["classes"] ({per_class}){emptied}. If these classes should be detected, add them '
+                  f'to metainfo=dict(classes=...) (and the head\'s num_classes).', logger='current',
+                  level=logging.WARNING)
 
     # ------------------------------------------------------------------ parsing
     def _read_xml(self, xml_path: str, img_id: str) -> ET.Element:
@@ -165,34 +191,68 @@ class VOCDataset(_MMDetVOCDataset):
         if width is not None and height is not None:
             width = int(self._number(width, 'width', xml_path, '<size>'))
             height = int(self._number(height, 'height', xml_path, '<size>'))
-        else:  # no <size>: read it from the image, as mmdet does
-            img = mmcv.imfrombytes(get(img_path, backend_args=self.backend_args), backend='cv2')
-            height, width = img.shape[:2]
+        if not isinstance(width, int) or not isinstance(height, int) or width <= 0 or height <= 0:
+            # no <size> (or a 0 x 0 one, as some exporters write): read it from the image, as mmdet does
+            height, width = self._image_size(img_path, xml_path)
         return dict(img_path=img_path, img_id=img_info['img_id'], xml_path=xml_path, height=height,
-                    width=width, instances=self._parse_objects(root, xml_path))
+                    width=width, instances=self._parse_objects(root, xml_path, width, height))
 
-    def _parse_objects(self, root: ET.Element, xml_path: str) -> List[dict]:
+    def _image_size(self, img_path: str, xml_path: str):
+        data = get(img_path, backend_args=self.backend_args)
+        img = mmcv.imfrombytes(data, backend='cv2') if data else None  # cv2 asserts on empty input
+        if img is None:
+            raise ValueError(f'{type(self).__name__}: image {img_path!r} is '
+                             f'{"empty (0 bytes)" if not data else "not a decodable image (corrupt or truncated)"}'
+                             f', and its annotation {xml_path!r} has no <size> to use instead. Re-download or '
+                             f're-export the image, or remove its id from the image list.')
+        return img.shape[:2]
+
+    def _parse_objects(self, root: ET.Element, xml_path: str, width: int, height: int) -> List[dict]:
         instances = []
-        for k, obj in enumerate(root.findall('object')):
+        objects = root.findall('object')
+        for k, obj in enumerate(objects):
             where = f'<object> #{k}'
             name = obj.find('name')
             if name is None or not (name.text or '').strip():
                 raise ValueError(f'{type(self).__name__}: {xml_path!r}: {where} has no <name> (class).')
             name = name.text.strip()
-            if name not in self.cat2label:  # classes outside metainfo are skipped, as upstream does
+            if name not in self.cat2label:  # skipped, as upstream does, but counted and reported
+                self._skipped[name] += 1
                 continue
             difficult = obj.find('difficult')
             difficult = 0 if difficult is None or not (difficult.text or '').strip() else int(difficult.text)
             box = obj.find('bndbox')
             if box is None:
                 raise ValueError(f'{type(self).__name__}: {xml_path!r}: {where} ({name}) has no <bndbox>.')
+            raw = [self._number(box.find(f), f, xml_path, f'{where} ({name})')
+                   for f in ('xmin', 'ymin', 'xmax', 'ymax')]
+            self._check_box(raw, width, height, xml_path, f'{where} ({name})')
             # mmdet: int(float(v)) then -1 (VOC's 1-based pixel coordinates, legacy box convention)
-            bbox = [int(self._number(box.find(f), f, xml_path, f'{where} ({name})')) - 1
-                    for f in ('xmin', 'ymin', 'xmax', 'ymax')]
+            bbox = [int(v) - 1 for v in raw]
             ignore = False
             if self.bbox_min_size is not None and not self.test_mode:
                 w, h = bbox[2] - bbox[0], bbox[3] - bbox[1]
                 ignore = w < self.bbox_min_size or h < self.bbox_min_size
             instances.append(dict(bbox=bbox, bbox_label=self.cat2label[name],
                                   ignore_flag=1 if difficult or ignore else 0))
+        if objects and not instances:
+            self._emptied.append(xml_path)
         return instances
+
+    @staticmethod
+    def _check_box(box: List[float], width: int, height: int, xml_path: str, where: str) -> None:
+        """VOC boxes are pixel coordinates inside the image: ``0 <= xmin < xmax <= width`` (same for y;
+        VOC itself is 1-based, 0 is accepted for 0-based exports)."""
+        xmin, ymin, xmax, ymax = box
+        problem = None
+        if min(box) < 0:
+            problem = 'has a negative coordinate'
+        elif xmax <= xmin or ymax <= ymin:
+            problem = 'is inverted or empty (xmax <= xmin or ymax <= ymin)'
+        elif xmax > width or ymax > height:
+            problem = f'extends outside the {width}x{height} image (<size>)'
+        if problem:
+            raise ValueError(f'VOCDataset: {xml_path!r}: {where} box (xmin, ymin, xmax, ymax) = '
+                             f'({xmin:g}, {ymin:g}, {xmax:g}, {ymax:g}) {problem}. VOC boxes must satisfy '
+                             f'0 <= xmin < xmax <= width and 0 <= ymin < ymax <= height; fix the box (or <size>) '
+                             f'or delete the object.')

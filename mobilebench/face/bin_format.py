@@ -3,100 +3,64 @@
 A ``.bin`` is a pickle of ``(bins, issame_list)``: ``2N`` encoded aligned faces (``bytes``, or
 ``numpy`` uint8 arrays in some files such as arcface_paddle's ``small_lfw.bin``) and ``N`` booleans;
 pair ``i`` is ``(bins[2i], bins[2i+1])``. Pickles can execute arbitrary code, and these files are
-downloaded from third parties, so :func:`load_bin` never lets ``pickle`` import anything except the
-few numpy callables needed to rebuild plain numeric arrays; every other global (``os.system``,
-``builtins.eval``, ``subprocess.Popen``, ...) is refused *before* it is called.
+downloaded from third parties, so :func:`load_bin` reads them with the restricted unpickler of
+:mod:`mobilebench.safe_pickle`: it never lets ``pickle`` import anything except the few numpy
+callables needed to rebuild plain numeric arrays; every other global (``os.system``,
+``builtins.eval``, ``subprocess.Popen``, ...) is refused *before* it is called, and no array may be
+larger than the file. ``issame`` values must be real booleans (``bool('False')`` is True).
 """
 from __future__ import annotations
 
-import io
 import os.path as osp
 import pickle
 from typing import List, Sequence, Tuple, Union
 
 import numpy as np
 
+from ..safe_pickle import UnsafePickleError
+from ..safe_pickle import restricted_loads as _restricted_loads
+
 BinImage = Union[bytes, np.ndarray]
 
 
-class UnsafeBinError(pickle.UnpicklingError):
+class UnsafeBinError(UnsafePickleError):
     """A ``.bin`` pickle referenced something outside the allow-list (nothing was executed)."""
 
 
-def _safe_dtype(*args, **kwargs):
-    dtype = np.dtype(*args, **kwargs)
-    if dtype.hasobject:
-        raise UnsafeBinError(f'object dtype {dtype} is not allowed in a .bin file')
-    return dtype
-
-
-def _safe_reconstruct(subtype, *args):
-    if subtype is not np.ndarray:
-        raise UnsafeBinError(f'array subtype {subtype!r} is not allowed in a .bin file')
-    return np.ndarray.__new__(np.ndarray, *args)  # what numpy's _reconstruct does for ndarray
-
-
-def _safe_scalar(dtype, *args):
-    if not isinstance(dtype, np.dtype) or dtype.hasobject:
-        raise UnsafeBinError(f'scalar of dtype {dtype!r} is not allowed in a .bin file')
-    try:
-        from numpy._core.multiarray import scalar
-    except ImportError:  # numpy 1
-        from numpy.core.multiarray import scalar
-    return scalar(dtype, *args)
-
-
-def _safe_codecs_encode(text, encoding='utf-8', errors='strict'):
-    # protocol-2 pickles of Python 3 bytes are written as _codecs.encode(str, 'latin1')
-    if not isinstance(text, str) or encoding not in ('latin1', 'latin-1'):
-        raise UnsafeBinError('only _codecs.encode(str, "latin1") is allowed in a .bin file')
-    return text.encode('latin1')
-
-
-_ALLOWED = {
-    ('numpy', 'ndarray'): np.ndarray,
-    ('numpy', 'dtype'): _safe_dtype,
-    ('numpy.core.multiarray', '_reconstruct'): _safe_reconstruct,
-    ('numpy._core.multiarray', '_reconstruct'): _safe_reconstruct,
-    ('numpy.core.multiarray', 'scalar'): _safe_scalar,
-    ('numpy._core.multiarray', 'scalar'): _safe_scalar,
-    ('_codecs', 'encode'): _safe_codecs_encode,
-}
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler that resolves only the allow-listed globals (plain numeric numpy arrays, bytes).
-
-    Built-in containers and scalars (list, tuple, bytes, bool, int, float, str) need no global.
-    """
-
-    def __init__(self, file, source: str = '<bytes>', **kwargs):
-        super().__init__(file, **kwargs)
-        self.source = source
-
-    def find_class(self, module, name):
-        fn = _ALLOWED.get((module, name))
-        if fn is None:
-            raise UnsafeBinError(
-                f'{self.source}: refusing to load global {module}.{name}: a verification .bin may only contain '
-                f'(list of bytes / uint8 numpy arrays, list of bools). The file is corrupt or malicious; nothing '
-                f'was executed. Re-create it with mobilebench.face.bin_format.write_bin')
-        return fn
-
-    def persistent_load(self, pid):
-        raise UnsafeBinError(f'{self.source}: persistent ids are not allowed in a .bin file')
+_BIN_CONTENT = ('a verification .bin may only contain (list of bytes / uint8 numpy arrays, list of bools); '
+                're-create it with mobilebench.face.bin_format.write_bin')
 
 
 def restricted_loads(data: bytes, source: str = '<bytes>'):
-    """``pickle.loads`` through :class:`RestrictedUnpickler` (``encoding='bytes'`` for Python 2 files)."""
-    return RestrictedUnpickler(io.BytesIO(data), source=source, encoding='bytes').load()
+    """``pickle.loads`` through the restricted unpickler of :mod:`mobilebench.safe_pickle`
+    (``encoding='bytes'`` for Python 2 files); no array may be larger than ``data``."""
+    return _restricted_loads(data, source=source, expected=_BIN_CONTENT, error=UnsafeBinError, encoding='bytes')
+
+
+def _issame_values(issame, path: str) -> List[bool]:
+    """Strict ``issame_list`` check: ``bool('False')`` is True, so strings would make every pair "same"."""
+    values = issame.ravel().tolist() if isinstance(issame, np.ndarray) else list(issame)
+    out = []
+    for i, v in enumerate(values):
+        if isinstance(v, (bool, np.bool_)):
+            out.append(bool(v))
+        elif isinstance(v, (int, np.integer)) and v in (0, 1):
+            out.append(bool(v))
+        else:
+            raise ValueError(f'{path}: issame_list[{i}] is {v!r} ({type(v).__name__}); every entry must be a bool '
+                             f'(True = same identity) or 0/1. The file is not an insightface verification .bin; '
+                             f're-create it with mobilebench.face.bin_format.write_bin')
+    return out
 
 
 def _as_bytes(item, i: int, path: str) -> bytes:
-    if isinstance(item, (bytes, bytearray)):
-        return bytes(item)
-    if isinstance(item, np.ndarray) and item.dtype == np.uint8:
-        return item.tobytes()
+    if isinstance(item, (bytes, bytearray)) or (isinstance(item, np.ndarray) and item.dtype == np.uint8):
+        data = bytes(item) if not isinstance(item, np.ndarray) else item.tobytes()
+        if not data:
+            raise ValueError(f'{path}: bins[{i}] (pair {i // 2}, image {i % 2}) is empty (0 bytes); every image '
+                             f'must be an encoded JPEG/PNG face. The file is damaged: re-download it or '
+                             f're-create it with mobilebench.face.bin_format.write_bin')
+        return data
     raise ValueError(f'{path}: bins[{i}] is {type(item).__name__}'
                      f'{"" if not isinstance(item, np.ndarray) else " of dtype " + str(item.dtype)}; '
                      f'expected encoded image bytes or a uint8 numpy array')
@@ -130,7 +94,7 @@ def load_bin(path: str) -> Tuple[List[bytes], List[bool]]:
     bins, issame = obj
     if not isinstance(bins, (list, tuple)) or not isinstance(issame, (list, tuple, np.ndarray)):
         raise ValueError(f'{path}: bins must be a list and issame_list a list of bools')
-    issame = [bool(v) for v in np.asarray(issame).ravel().tolist()]
+    issame = _issame_values(issame, path)
     if len(bins) != 2 * len(issame):
         raise ValueError(f'{path}: {len(bins)} images for {len(issame)} pairs; expected 2 images per pair')
     images = [_as_bytes(item, i, path) for i, item in enumerate(bins)]

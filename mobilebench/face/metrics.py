@@ -19,8 +19,11 @@ class FaceVerificationMetric(BaseMetric):
     The model's ``pred_embedding`` (already flip-summed by ``FaceRecognizer`` when ``flip_test``) is
     L2-normalised; pairs are rebuilt from the ``bin_name`` / ``pair_index`` / ``pair_pos`` metainfo of
     :class:`~mobilebench.face.datasets.FaceVerificationBin`. Keys: ``<name>/accuracy``,
-    ``<name>/accuracy_std``, ``<name>/tar@far1e-3`` (for the default FAR), ``<name>/threshold``
-    and ``<name>/xnorm`` (mean embedding norm before normalisation, as insightface logs).
+    ``<name>/accuracy_std``, ``<name>/tar@far1e-3`` (for the default FAR), ``<name>/far@far1e-3``
+    (the FAR actually reached on the held-out folds at the TAR@FAR thresholds: a TAR is only worth its
+    FAR, e.g. collapsed embeddings give TAR = 1.0 at FAR = 1.0), ``<name>/threshold`` and
+    ``<name>/xnorm`` (mean embedding norm before normalisation, as insightface logs). A warning is
+    logged when the reached FAR exceeds the target or when all pair distances are equal.
 
     Args:
         n_folds: number of folds (10).
@@ -57,6 +60,7 @@ class FaceVerificationMetric(BaseMetric):
             groups[r['bin_name']][(r['pair_index'], r['pair_pos'])] = r
         metrics: Dict[str, float] = {}
         far_key = f'tar@far{self.far_target:.0e}'.replace('e-0', 'e-')
+        achieved_key = 'far@' + far_key.split('@', 1)[1]
         logger = MMLogger.get_current_instance()
         for name, items in groups.items():
             n_pairs = max(k[0] for k in items) + 1
@@ -72,8 +76,26 @@ class FaceVerificationMetric(BaseMetric):
             metrics[f'{name}/accuracy'] = res['accuracy']
             metrics[f'{name}/accuracy_std'] = res['accuracy_std']
             metrics[f'{name}/{far_key}'] = res['tar_at_far']
+            metrics[f'{name}/{achieved_key}'] = res['far']
             metrics[f'{name}/threshold'] = res['best_threshold']
             metrics[f'{name}/xnorm'] = xnorm
             logger.info(f'[{name}] {n_pairs} pairs: accuracy {res["accuracy"]:.5f} +- {res["accuracy_std"]:.5f}, '
-                        f'{far_key} {res["tar_at_far"]:.5f}, xnorm {xnorm:.3f}')
+                        f'{far_key} {res["tar_at_far"]:.5f} (reached FAR {res["far"]:.5f}), xnorm {xnorm:.3f}')
+            self._warn_unreliable(name, emb, res, n_pairs - int(issame.sum()), far_key, logger)
         return metrics
+
+    def _warn_unreliable(self, name, emb, res, n_negative, far_key, logger) -> None:
+        """Say when TAR@FAR does not mean what its name says (the numbers are still reported)."""
+        dist = np.sum((emb[0::2] - emb[1::2]) ** 2, axis=1)
+        if dist.size and np.ptp(dist) <= 1e-12:
+            logger.warning(f'[{name}] all {dist.size} pair distances are equal ({dist[0]:.3g}): the embeddings are '
+                           f'collapsed (untrained or broken model, or a checkpoint that does not fit the config), '
+                           f'so accuracy is chance and {far_key} = {res["tar_at_far"]:.3f} is reached at FAR '
+                           f'{res["far"]:.3f}.')
+        elif res['far'] > self.far_target:
+            per_fold = n_negative / self.n_folds
+            why = (f'a fold has only ~{per_fold:.0f} negative pairs, so FARs below {1 / max(per_fold, 1):.2g} '
+                   f'cannot be resolved' if per_fold * self.far_target < 1 else
+                   'the thresholds chosen on the training folds do not carry over to the held-out folds')
+            logger.warning(f'[{name}] {far_key} = {res["tar_at_far"]:.4f} was reached at FAR {res["far"]:.4g}, '
+                           f'above the target {self.far_target:g} ({why}).')

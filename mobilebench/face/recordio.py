@@ -284,6 +284,24 @@ def image_keys(reader: RecordIOReader) -> List[int]:
     if 0 in reader.index:
         header, _ = reader.read_image_record(0)
         if header.flag > 0:
-            end = int(np.atleast_1d(header.label)[0])
-            return list(range(1, end))
+            label = np.atleast_1d(header.label)
+            end = float(label[0]) if label.size else float('nan')
+            # bound the count by the files before building the list: every image has a line in the .idx
+            # and at least 8 (record header) + 24 (IRHeader) bytes in the .rec
+            limit = min(len(reader.index), reader.file_size // (8 + IR_SIZE) + 1)
+            if not np.isfinite(end) or end != int(end) or not 1 <= end <= limit:
+                raise RecordIOError(
+                    f'{reader.rec_path}: record 0 is a legacy (MS1M-style) header whose label[0] = {end:g} should '
+                    f'be 1 + the number of image records, but the files hold at most {limit - 1} records '
+                    f'({len(reader.index)} lines in {reader.idx_path}, {reader.file_size} bytes). The header is '
+                    f'corrupt or the .rec/.idx pair is truncated: re-copy both files or re-pack the data set '
+                    f'with tools/data/pack_face_recordio.py')
+            keys = range(1, int(end))
+            absent = [k for k in keys if k not in reader.index]
+            if absent:
+                raise RecordIOError(
+                    f'{reader.rec_path}: the legacy header (record 0) lists image records 1..{int(end) - 1}, but '
+                    f'{len(absent)} of them are not in {reader.idx_path} (first: {absent[:5]}). Re-copy the .idx '
+                    f'file or re-pack the data set with tools/data/pack_face_recordio.py')
+            return list(keys)
     return list(reader.keys)

@@ -39,9 +39,12 @@ class LoadFaceImage(BaseTransform):
                 data = f.read()
         else:
             raise KeyError('LoadFaceImage needs results["img_bytes"] or results["img_path"]')
-        img = mmcv.imfrombytes(data, flag='color', channel_order='rgb')
+        # cv2.imdecode asserts on empty input without naming anything: check first
+        img = mmcv.imfrombytes(data, flag='color', channel_order='rgb') if len(data) else None
         if img is None:
-            raise ValueError(f'{source}: cannot decode the image (not a JPEG/PNG?)')
+            raise ValueError(f'{source}: cannot decode the face image ('
+                             f'{"empty, 0 bytes" if not len(data) else f"{len(data)} bytes, not a JPEG/PNG"}); the '
+                             f'data set file is damaged: re-download it or re-pack it (tools/data/pack_face_recordio.py)')
         if img.shape[:2] != self.image_size:
             if not self.resize:
                 raise ValueError(f'{source}: face image is {img.shape[1]}x{img.shape[0]}, expected aligned '

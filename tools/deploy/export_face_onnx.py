@@ -18,9 +18,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 def build_model(config, checkpoint=None, cfg_options=None):
     import torch
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
 
     import mobilebench.face  # noqa: F401
+    from mobilebench.checkpoint import check_checkpoint_fits, state_dict_of
     from mobilebench.config import load_config
     from mobilebench.registry import MODELS
     cfg = load_config(config, cfg_options)
@@ -28,14 +28,13 @@ def build_model(config, checkpoint=None, cfg_options=None):
     model_cfg = cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') else dict(cfg.model)
     model_cfg['loss'] = None  # the class centres are not part of the deployed model
     model = MODELS.build(model_cfg)
-    if checkpoint:
+    if checkpoint:  # every tensor must fit (names and shapes); the class centres are not deployed
         ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
-        state = ckpt.get('state_dict', ckpt)
-        state = {k: v for k, v in state.items() if not k.startswith('loss_module.')}
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        if missing or unexpected:
-            raise RuntimeError(f'{checkpoint}: does not match {config}: missing {missing[:5]}, '
-                               f'unexpected {unexpected[:5]}')
+        state = state_dict_of(ckpt)
+        for key in [k for k in state if k.startswith('loss_module.')]:
+            del state[key]
+        check_checkpoint_fits(model, state, checkpoint, f'the model of {config}')
+        model.load_state_dict(state, strict=True)
     model.eval()
     return model, cfg
 

@@ -5,7 +5,8 @@
                                        [--fuse-conv-bn] [--checkpoint CKPT [--prefix backbone.]] [--tol 1e-4]
 
 BACKBONE is a backbone file name (configs/_base_/backbones/<name>.py) or path. Exits non-zero if the
-largest relative output difference exceeds --tol.
+largest relative output difference exceeds --tol. The checkpoint must fit the backbone exactly (after
+stripping --prefix): a missing, unexpected or mis-shaped tensor is an error listing them.
 """
 import argparse
 import os.path as osp
@@ -39,15 +40,15 @@ def main(argv=None):
     from mmcv.cnn import fuse_conv_bn
 
     import mobilebench  # noqa: F401
+    from mobilebench.checkpoint import load_checkpoint_checked
     from mobilebench.config import build_backbone
     from mobilebench.deploy import compare_with_onnxruntime, export_onnx
 
     torch.manual_seed(args.seed)
-    init_cfg = None
-    if args.checkpoint:
-        init_cfg = dict(type='Pretrained', checkpoint=args.checkpoint, prefix=args.prefix)
-    model = build_backbone(args.backbone, out_indices=tuple(args.out_indices), init_cfg=init_cfg)
+    model = build_backbone(args.backbone, out_indices=tuple(args.out_indices))
     model.init_weights()
+    if args.checkpoint:  # every tensor must fit: exporting a partly random backbone is an error
+        load_checkpoint_checked(model, args.checkpoint, prefix=args.prefix, target=f'backbone {args.backbone}')
     model.eval()
     if args.fuse_conv_bn:
         model = fuse_conv_bn(model)
