@@ -27,7 +27,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch.nn as nn
 from mmengine.hooks import Hook
-from mmengine.logging import MMLogger, print_log
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 #: mmengine's Runner.load_checkpoint default key revision (DataParallel / DDP prefixes)
@@ -227,4 +227,4 @@ class CheckpointFitHook(Hook):
         # resuming continues the same model: never partial
         partial = self.partial and not getattr(runner, '_resume', False)
         check_checkpoint_fits(runner.model, state_dict_of(checkpoint), source, f'the model of {config}',
-                              partial=partial, logger=MMLogger.get_current_instance().name)
+                              partial=partial, logger='current')

@@ -60,7 +60,8 @@ def load_json_file(path: str, dataset: str, expected: str = 'a COCO annotation J
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        truncated = exc.pos >= len(text.rstrip())
+        # the parser stops at the end of the text, or inside a string that never closes
+        truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith('Unterminated string')
         why = ('the file ends in the middle of the JSON (truncated download or copy?)' if truncated else
                f'{exc.msg}')
         raise ValueError(f'{dataset}: {path!r} is not valid JSON at line {exc.lineno}, column {exc.colno} '
