@@ -525,3 +525,17 @@ def test_8_bin_array_larger_than_file_is_refused_before_allocating(tmp_path):
     path.write_bytes(pickle.dumps(([Huge(), b'x'], [True]), protocol=2))
     with pytest.raises(UnsafeBinError, match=r'huge\.bin: array of shape \(1000000000000,\) .* larger than the file'):
         load_bin(str(path))
+
+
+def test_8_non_utf8_action_list_names_the_line(tmp_path):
+    from mmaction.registry import DATASETS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmaction')
+    (tmp_path / 'a.avi').write_bytes(b'')
+    (tmp_path / 'list.txt').write_bytes('\ufeffa.avi 0\n'.encode('utf-8') + b'caf\xe9.avi 0\n')
+    cfg = dict(type='mobilebench.VideoListDataset', ann_file=str(tmp_path / 'list.txt'), pipeline=[],
+               data_prefix=dict(video=str(tmp_path)), check_files=False)
+    with pytest.raises(ValueError, match=r'list\.txt, line 2: not UTF-8 text \(invalid byte 0xe9 at column 4\)'):
+        DATASETS.build(cfg)
+    (tmp_path / 'list.txt').write_bytes('\ufeffa.avi 0\n'.encode('utf-8'))  # a BOM is not part of the name
+    assert DATASETS.build(cfg).get_data_info(0)['filename'] == str(tmp_path / 'a.avi')

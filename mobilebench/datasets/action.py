@@ -43,8 +43,16 @@ class _ListCheckMixin:
 
     def _read_list(self):
         check_file(self.ann_file, 'ann_file', type(self).__name__)
-        with open(self.ann_file, encoding='utf-8') as f:
-            return [(i + 1, line.rstrip('\n')) for i, line in enumerate(f)]
+        with open(self.ann_file, 'rb') as f:
+            raw = f.read()
+        lines = []
+        for i, line in enumerate(raw.splitlines(), 1):
+            try:
+                lines.append((i, line.decode('utf-8-sig' if i == 1 else 'utf-8')))
+            except UnicodeDecodeError as exc:
+                raise ValueError(f'{self.ann_file}, line {i}: not UTF-8 text (invalid byte 0x{line[exc.start]:02x} '
+                                 f'at column {exc.start + 1}); re-save the annotation list as UTF-8.') from None
+        return lines
 
     def _fail(self, lineno: int, line: str, why: str):
         raise ValueError(f'{self.ann_file}, line {lineno} ({line.strip()!r}): {why}')
