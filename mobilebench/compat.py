@@ -4,8 +4,9 @@ Imported once by ``backbones`` and ``mobilebench`` (and therefore by every tool 
 them). Every shim names the upstream bug it covers. Security is not weakened: checkpoints keep
 ``torch.load(weights_only=True)``; we only allow-list the plain-data classes that mmengine's own
 checkpoints contain. The security shims (explicit ``weights_only=True`` for every implicit
-``torch.load``, a restricted unpickler for mmengine's ``.pkl`` data-file handler) are separate
-functions, listed in docs/reliability.md.
+``torch.load``, a restricted unpickler for mmengine's ``.pkl`` and PyYAML's safe loader for its
+``.yaml`` data-file handlers, image errors that name the file) are separate functions, listed in
+docs/reliability.md.
 """
 from __future__ import annotations
 
@@ -157,6 +158,25 @@ def _restricted_mmengine_pickle_files():
     PickleHandler.load_from_fileobj = load_from_fileobj
 
 
+def _safe_mmengine_yaml_files():
+    # mmengine 0.10.7 YamlHandler reads ``.yaml`` / ``.yml`` with ``yaml.CLoader`` (PyYAML's full,
+    # unsafe loader): ``!!python/object/apply:os.system [...]`` in a data file runs. Data files are plain
+    # data, so they are read with PyYAML's safe loader (mappings, lists, strings, numbers, dates).
+    import yaml
+    from mmengine.fileio.handlers.yaml_handler import YamlHandler
+
+    if getattr(YamlHandler.load_from_fileobj, '_mobilebench_safe', False):
+        return
+    safe_loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+
+    def load_from_fileobj(self, file, **kwargs):
+        kwargs['Loader'] = safe_loader
+        return yaml.load(file, **kwargs)
+
+    load_from_fileobj._mobilebench_safe = True
+    YamlHandler.load_from_fileobj = load_from_fileobj
+
+
 def _image_errors_name_the_file():
     # mmcv 2.1.0 LoadImageFromFile (also under mmdet's pipelines and mmpose's LoadImage): an empty image
     # file reaches cv2.imdecode, whose "(-215:Assertion failed) !buf.empty()" names no file, and a
@@ -213,6 +233,7 @@ def apply():
     _stub_mmpose_simcc_vis()
     _checkpoints_load_weights_only()
     _restricted_mmengine_pickle_files()
+    _safe_mmengine_yaml_files()
     _image_errors_name_the_file()
     _APPLIED = True
 

@@ -118,6 +118,22 @@ def test_1_pickle_renamed_to_json_is_not_unpickled(tmp_path):
     assert not marker.exists()
 
 
+def test_1_yaml_data_file_runs_no_code(tmp_path):
+    import mmengine
+    import yaml
+    marker = tmp_path / 'pwned'
+    path = tmp_path / 'ann.yaml'
+    path.write_text(f'images: [1, 2]\nhook: !!python/object/apply:os.system ["touch {marker}"]\n')
+    with pytest.raises(yaml.YAMLError, match='python/object/apply:os.system'):
+        mmengine.load(str(path))
+    assert not marker.exists()
+    (tmp_path / 'ok.yml').write_text('images: [1, 2]\nname: coco\n')
+    assert mmengine.load(str(tmp_path / 'ok.yml')) == dict(images=[1, 2], name='coco')
+    # control: PyYAML's full loader (mmengine's default) runs it
+    yaml.load(path.read_text(), Loader=yaml.Loader)
+    assert marker.exists()
+
+
 def test_1_plain_data_pickles_still_load(tmp_path):
     import mmengine
     data = dict(boxes=np.arange(8, dtype=np.float32).reshape(2, 4), names=['a', 'b'], score=np.float64(0.5),
