@@ -8,10 +8,7 @@ BACKBONE is a backbone file name (configs/_base_/backbones/<name>.py) or path. E
 largest relative output difference exceeds --tol.
 """
 import argparse
-import os.path as osp
 import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def _tap(value):
@@ -38,7 +35,7 @@ def main(argv=None):
     import torch
     from mmcv.cnn import fuse_conv_bn
 
-    import mobilebench  # noqa: F401
+    import mobilebench.compat  # noqa: F401  (torch 2.13 / numpy 2 shims for the pinned stack)
     from mobilebench.config import build_backbone
     from mobilebench.deploy import compare_with_onnxruntime, export_onnx
 
