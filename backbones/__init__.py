@@ -1,9 +1,9 @@
 """Mobile CNN backbones as OpenMMLab components (registry scope ``backbones``).
 
-Use them from any mmdet / mmpose / mmaction2 config as ``type='backbones.<Name>'``.
+Use them from any mmdet / mmpose / mmaction2 config as ``type='backbones.<Name>'``. This package is a leaf:
+it imports only torch, mmengine, mmcv and mmdet, never the suite (``mobilebench``), and importing it changes no
+global state beyond registering its classes.
 """
-import mobilebench.compat  # noqa: F401  (torch 2.13 / numpy 2 shims, applied once)
-
 from .base import LayerInfo, MobileBackbone, resolve_taps  # noqa: F401
 from .registry import MODELS  # noqa: F401
 from .hbonet import HBONet  # noqa: F401

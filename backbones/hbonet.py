@@ -1,6 +1,6 @@
 """HBONet (Li et al., "HBONet: Harmonious Bottleneck on Two Orthogonal Dimensions", ICCV 2019).
 
-A reimplementation, from the facts in ``architectures.md`` section 3, of the official
+A reimplementation of the official
 ``models/imagenet/hbonet.py`` (d-li14/HBONet, 2x harmonious bottleneck, the released models): the same
 modules, op order, widths, per-width rounding divisors and channel slicing, so converted official weights
 give the same logits (see ``tools/model_converters/hbonet.py verify``).
@@ -54,7 +54,7 @@ class InvertedResidual(nn.Module):
 
 
 class HarmoniousBottleneck(nn.Module):
-    """HBONet's harmonious bottleneck, 2x variant (architectures.md 3.4).
+    """HBONet's harmonious bottleneck, 2x variant (the official ``models/imagenet/hbonet.py``).
 
     Main branch, always at half the input resolution: ``contract`` dw5x5/s2 (linear) -> ``expand`` 1x1
     to ``in_channels * expand_ratio`` (+act) -> ``dw`` 3x3 (+act) -> ``project`` 1x1 to

@@ -1,6 +1,6 @@
 """MobileNeXt (Zhou et al., "Rethinking Bottleneck Structure for Efficient Mobile Network Design", ECCV 2020).
 
-A reimplementation, from the facts in ``architectures.md`` section 2, of the official
+A reimplementation of the official
 ``mobilenext/codebase/models/mnext.py`` (zhoudaquan/rethinking_bottleneck_design): the same modules, op
 order, widths and rounding, so converted official weights give the same logits (see
 ``tools/model_converters/mobilenext.py verify``).
@@ -106,7 +106,7 @@ class MobileNeXt(MobileBackbone):
     Stage table (``arch_settings``; t = REDUCTION ratio of the block, c = output/identity width before the
     width multiplier, n = repeats, s = stride of the stage's first block), preceded by a 3x3/s2 stem conv of
     ``md(32 w)`` channels. Stage widths are ``make_divisible(c * w, 8)``; the 1280 stage stays 1280 for
-    ``w < 1``. Block variant per position (architectures.md 2.4): t == 2 -> dw-pw-pw-dw (A); single-block
+    ``w < 1``. Block variant per position (official ``mnext.py``): t == 2 -> dw-pw-pw-dw (A); single-block
     stride-1 stage -> dw-pw-pw-dw, no shortcut (D); stage-first stride-1 -> pw-pw (B); stage-first stride-2
     -> pw-pw-dw/s2 (C); repeats -> dw-pw-pw-dw + identity (E).
 

@@ -1,7 +1,9 @@
 """The one compatibility layer between the pinned OpenMMLab stack and torch 2.13 / numpy 2.
 
-Imported once by ``backbones`` and ``mobilebench`` (and therefore by every tool and config that uses
-them). Every shim names the upstream bug it covers. Security is not weakened: checkpoints keep
+Importing this module applies every shim once. The entry points import it: each config lists it first in
+its ``custom_imports`` (so mmdet's / mmpose's / mmaction2's own ``tools/train.py`` and ``mim train`` get it
+from ``Config.fromfile``), and the suite's tools and the test session import it before anything else. The
+``backbones`` package and ``import mobilebench`` do not. Every shim names the upstream bug it covers. Security is not weakened: checkpoints keep
 ``torch.load(weights_only=True)``; we only allow-list the plain-data classes that mmengine's own
 checkpoints contain. The security shims (explicit ``weights_only=True`` for every implicit
 ``torch.load``, a restricted unpickler for mmengine's ``.pkl`` and PyYAML's safe loader for its
@@ -71,7 +73,7 @@ def _stub_mmaction_drn():
 def _stub_mmpose_simcc_vis():
     # mmpose 1.3.2 `visualization/local_visualizer.py` imports `simcc_vis.py`, which does
     # `from torchvision.transforms import ToPILImage` at module level: with no torchvision (the CPU
-    # stack must not install it, openmmlab_notes §5 #10) `PoseLocalVisualizer`, and so every mmpose
+    # stack must not install it: the PyPI torchvision wheel is a CUDA build that fails to load on torch+cpu) `PoseLocalVisualizer`, and so every mmpose
     # Runner, fails to import. SimCCVisualizer only draws SimCC heatmaps (never used by heatmap
     # models); a stand-in that raises on use keeps the rest of mmpose.visualization importable.
     import importlib.util
@@ -84,7 +86,7 @@ def _stub_mmpose_simcc_vis():
 
         def __init__(self, *args, **kwargs):
             raise ImportError('mmpose SimCCVisualizer needs torchvision, which this CPU stack does not '
-                              'install (openmmlab_notes.md section 5 #10)')
+                              'install (its PyPI wheel is a CUDA build)')
 
     mod.SimCCVisualizer = SimCCVisualizer
     sys.modules['mmpose.visualization.simcc_vis'] = mod

@@ -1,5 +1,5 @@
-"""Params and multiply-adds (MAdds) with the counting convention of the architecture fact sheet
-(``architectures.md`` section 0.2), which the papers use.
+"""Params and multiply-adds (MAdds) with the counting convention the papers use (MobileNetV2 / MobileNeXt /
+HBONet / AsymmNet report one multiply-add as one MAdd).
 
 - Conv MAdds = output elements (C_out * H_out * W_out) * (C_in / groups) * k_h * k_w; bias not counted.
 - Transposed conv MAdds = input elements (C_in * H_in * W_in) * (C_out / groups) * k_h * k_w.

@@ -1,13 +1,9 @@
 """Loading and composing configs: task template + backbone file, with widths taken from the backbone.
 
-A (task, backbone) config is two lines::
-
-    _base_ = ['../_base_/tasks/yolov3_416_voc.py', '../_base_/backbones/asymmnet_small_x1.0.py']
-    model = dict(backbone={{_base_.backbone}})
-
-The task template chooses *which* features it taps (``model.backbone.out_indices``, symbolic taps
-such as ``('s8', 's16', 's32')``) and writes channel widths that depend on the backbone as
-placeholders, resolved here from the built backbone's ``out_channels`` (no forward pass):
+The configs under ``configs/{detection,pose,action,face}`` hold literal channel widths (written by
+``tools/misc/generate_task_configs.py`` from the backbones' ``out_channels``), so any OpenMMLab tool loads
+them as they are. The task templates in ``configs/_base_/tasks`` leave the widths that depend on the
+backbone open, as placeholders:
 
 =====================================  ===================================================
 ``'@backbone.out_channels'``           list of the tapped widths, shallow to deep
@@ -16,21 +12,36 @@ placeholders, resolved here from the built backbone's ``out_channels`` (no forwa
 ``'@backbone.out_channels + (512, 256)'``  the tapped widths followed by extra levels (SSD neck)
 =====================================  ===================================================
 
-:func:`load_config` is what every tool of the suite uses (train, test, benchmark, complexity).
-:func:`compose_config` builds the same config in memory from a task template and a backbone file.
+A placeholder is resolved from the built backbone's ``out_channels`` (no forward pass), once and last:
+:func:`compose_config` builds a template + backbone config in memory *without* resolving (a sweep may
+still change the backbone, its taps or anything else), and :func:`load_config` resolves after
+``--cfg-options``. :func:`placeholder_values` is what the config generator writes into the files.
 """
 from __future__ import annotations
 
 import ast
-import os
 import copy
+import os
 import os.path as osp
 import re
-from typing import Any, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 from mmengine.config import Config, ConfigDict
 
 PLACEHOLDER = re.compile(r'^@backbone\.out_channels\s*(?P<index>\[[-0-9:]*\])?\s*(?:\+\s*(?P<extra>\(.*\)))?$')
+
+#: the backbone files of the suite (``configs/_base_/backbones/<name>.py``) that every task is generated for,
+#: the order of the result tables: the paper backbones, then the baselines
+SUITE_BACKBONES = (
+    'asymmnet_large_x1.0',
+    'asymmnet_small_x1.0',
+    'mobilenext_x1.0',
+    'hbonet_x1.0',
+    'mobilenetv3_large_x1.0',
+    'mobilenetv3_small_x1.0',
+    'mobilenetv2_x1.0',
+)
+BACKBONE_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', '_base_', 'backbones')
 
 
 def _is_placeholder(value: Any) -> bool:
@@ -65,16 +76,16 @@ def resolve_placeholder(value: str, channels: Sequence[int], where: str = 'confi
     return result
 
 
-def backbone_out_channels(backbone_cfg: dict) -> tuple:
-    """Build the backbone described by ``backbone_cfg`` and return its ``out_channels``."""
+def backbone_out_channels(backbone_cfg: dict, scope: Optional[str] = None) -> tuple:
+    """Build the backbone described by ``backbone_cfg`` (in ``scope``, default: the current default scope)
+    and return its ``out_channels``."""
     from mmengine.registry import MODELS, DefaultScope
 
-    import backbones  # noqa: F401  (registers the project backbones)
     cfg = copy.deepcopy(dict(backbone_cfg))
     cfg.pop('init_cfg', None)
     cfg.pop('pretrained', None)
-    scope = cfg.get('_scope_') or (DefaultScope.get_current_instance().scope_name
-                                   if DefaultScope.get_current_instance() else 'mmengine')
+    current = DefaultScope.get_current_instance()
+    scope = cfg.get('_scope_') or scope or (current.scope_name if current else 'mmengine')
     with MODELS.switch_scope_and_registry(scope) as registry:
         module = registry.build(cfg)
     channels = getattr(module, 'out_channels', None)
@@ -84,36 +95,43 @@ def backbone_out_channels(backbone_cfg: dict) -> tuple:
     return tuple(int(c) for c in channels)
 
 
-def _walk(node, fn, path='cfg'):
+def _walk(node, fn, path=()):
+    """Rebuild ``node`` with ``fn(leaf, path)`` applied to every leaf; ``path`` is the tuple of keys/indices."""
     if isinstance(node, dict):
-        for key in list(node.keys()):
-            node[key] = _walk(node[key], fn, f'{path}.{key}')
-        return node
+        return {key: _walk(value, fn, path + (key, )) for key, value in node.items()}
     if isinstance(node, list):
-        return [_walk(v, fn, f'{path}[{i}]') for i, v in enumerate(node)]
+        return [_walk(v, fn, path + (i, )) for i, v in enumerate(node)]
     if isinstance(node, tuple):
-        return tuple(_walk(v, fn, f'{path}[{i}]') for i, v in enumerate(node))
+        return tuple(_walk(v, fn, path + (i, )) for i, v in enumerate(node))
     return fn(node, path)
+
+
+def _dotted(path: Tuple) -> str:
+    return '.'.join(str(p) for p in path)
+
+
+def placeholder_values(cfg: Config) -> Dict[Tuple, Any]:
+    """Map the key path of every ``'@backbone...'`` placeholder in ``cfg`` to its resolved value (the
+    widths of ``cfg.model.backbone``, built in the config's ``default_scope``). Empty if there is none."""
+    found = {}
+    _walk(cfg.to_dict(), lambda v, p: found.setdefault(p, v) if _is_placeholder(v) else v)
+    if not found:
+        return {}
+    model = cfg.get('model')
+    if model is None or 'backbone' not in model or 'type' not in model['backbone']:
+        raise ValueError(f'{cfg.filename}: placeholders {[_dotted(p) for p in found]} need model.backbone with '
+                         f'a type; add a backbone file to _base_ and `model = dict(backbone={{{{_base_.backbone}}}})`')
+    channels = backbone_out_channels(model['backbone'], cfg.get('default_scope', 'mmengine'))
+    return {path: resolve_placeholder(value, channels, f'{cfg.filename}: {_dotted(path)}')
+            for path, value in found.items()}
 
 
 def resolve_backbone_placeholders(cfg: Config) -> Config:
     """Replace every ``'@backbone...'`` string in ``cfg`` with widths of ``cfg.model.backbone``."""
-    found = []
-    _walk(cfg._cfg_dict.to_dict(), lambda v, p: found.append(p) if _is_placeholder(v) else v)
-    if not found:
+    values = placeholder_values(cfg)
+    if not values:
         return cfg
-    model = cfg.get('model')
-    if model is None or 'backbone' not in model or 'type' not in model['backbone']:
-        raise ValueError(f'{cfg.filename}: placeholders {found} need model.backbone with a type; '
-                         f'add a backbone file to _base_ and `model = dict(backbone={{{{_base_.backbone}}}})`')
-    from mmengine.registry import init_default_scope
-    init_default_scope(cfg.get('default_scope', 'mmengine'))
-    channels = backbone_out_channels(model['backbone'])
-
-    def fn(value, path):
-        return resolve_placeholder(value, channels, f'{cfg.filename}: {path}') if _is_placeholder(value) else value
-
-    resolved = _walk(cfg._cfg_dict.to_dict(), fn)
+    resolved = _walk(cfg.to_dict(), lambda v, p: values.get(p, v))
     for key, value in resolved.items():
         cfg[key] = value
     return cfg
@@ -142,17 +160,21 @@ def propagate_data_root(cfg: Config, old_root: Optional[str]) -> Config:
         new_root += '/'
 
     def fn(value, path):
-        if path != 'cfg.data_root' and isinstance(value, str) and value.startswith(old_root):
+        if path != ('data_root', ) and isinstance(value, str) and value.startswith(old_root):
             return new_root + value[len(old_root):]
         return value
 
-    for key, value in _walk(cfg._cfg_dict.to_dict(), fn).items():
+    for key, value in _walk(cfg.to_dict(), fn).items():
         cfg[key] = value
     return cfg
 
 
 def compose_config(task_template: str, backbone_file: str, overrides: Optional[dict] = None) -> Config:
-    """Compose a (task, backbone) config in memory, as the two-line config files do on disk."""
+    """Compose a (task, backbone) config in memory, as the generated config files do on disk.
+
+    The width placeholders are left in place: resolve them after the last edit of the config (overrides,
+    rewrites) with :func:`resolve_backbone_placeholders`, or dump the config and load it with
+    :func:`load_config`, so that the widths always follow the backbone that is finally built."""
     task = Config.fromfile(task_template)
     bb = Config.fromfile(backbone_file)
     if 'backbone' not in bb:
@@ -164,28 +186,27 @@ def compose_config(task_template: str, backbone_file: str, overrides: Optional[d
             cfg[key] = bb[key]
     if overrides:
         cfg.merge_from_dict(overrides)
-    return resolve_backbone_placeholders(cfg)
+    return cfg
 
 
-__all__ = ['load_config', 'compose_config', 'resolve_backbone_placeholders', 'backbone_out_channels',
-           'resolve_placeholder', 'ConfigDict']
+def backbone_file(name: str) -> str:
+    """The path of the backbone file ``configs/_base_/backbones/<name>.py``, with a clear error if absent."""
+    path = osp.join(BACKBONE_DIR, name + '.py')
+    if not osp.isfile(path):
+        known = sorted(f[:-3] for f in os.listdir(BACKBONE_DIR) if f.endswith('.py')) if osp.isdir(BACKBONE_DIR) else []
+        raise FileNotFoundError(f'backbone file not found: {path}; known backbone files: {known}')
+    return path
 
 
 def load_backbone_cfg(spec: str, **overrides) -> dict:
     """A backbone cfg from a backbone file (``configs/_base_/backbones/x.py``), a bare name of such a file
     (``'asymmnet_small_x1.0'``) or a registry type (``'backbones.HBONet'``), with ``overrides`` merged."""
-    path = spec
     if not spec.endswith('.py') and spec.startswith(('backbones.', 'mmdet.')):
         cfg = dict(type=spec)
     else:
-        if not spec.endswith('.py'):
-            here = osp.dirname(osp.dirname(osp.abspath(__file__)))
-            path = osp.join(here, 'configs', '_base_', 'backbones', spec + '.py')
+        path = spec if spec.endswith('.py') else backbone_file(spec)
         if not osp.isfile(path):
-            here = osp.dirname(osp.dirname(osp.abspath(__file__)))
-            folder = osp.join(here, 'configs', '_base_', 'backbones')
-            known = sorted(f[:-3] for f in os.listdir(folder) if f.endswith('.py')) if osp.isdir(folder) else []
-            raise FileNotFoundError(f'backbone file not found: {path}; known backbone files: {known}')
+            raise FileNotFoundError(f'backbone file not found: {path}')
         cfg = Config.fromfile(path).backbone.to_dict()
     cfg.update(overrides)
     return cfg
@@ -195,7 +216,11 @@ def build_backbone(spec, **overrides):
     """Build a backbone from a cfg dict or anything :func:`load_backbone_cfg` accepts."""
     from mmengine.registry import MODELS
 
-    import backbones  # noqa: F401
     cfg = dict(spec) if isinstance(spec, dict) else load_backbone_cfg(spec)
     cfg.update(overrides)
     return MODELS.build(cfg)
+
+
+__all__ = ['SUITE_BACKBONES', 'load_config', 'compose_config', 'resolve_backbone_placeholders', 'placeholder_values',
+           'backbone_out_channels', 'resolve_placeholder', 'backbone_file', 'load_backbone_cfg', 'build_backbone',
+           'propagate_data_root', 'ConfigDict']

@@ -8,6 +8,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+import mobilebench.compat  # noqa: E402,F401  (the test session is an entry point: torch 2.13 / numpy 2 shims)
 import torch  # noqa: E402
 
 # Two cores on CI: keep torch from oversubscribing them when tests run model steps.

@@ -10,10 +10,11 @@ import os.path as osp
 
 import pytest
 
+from mobilebench.config import SUITE_BACKBONES
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DATA = osp.join(ROOT, 'tests', 'data', 'action')
-BACKBONES = ['asymmnet_large_x1.0', 'asymmnet_small_x1.0', 'mobilenext_x1.0', 'hbonet_x1.0',
-             'mobilenetv3_large_x1.0', 'mobilenetv3_small_x1.0', 'mobilenetv2_x1.0']
+BACKBONES = list(SUITE_BACKBONES)
 TASKS = ['hmdb51-video', 'hmdb51-rawframes', 'ucf101-video', 'ucf101-rawframes']
 FAST = [('asymmnet_small_x1.0', 'hmdb51-video'), ('mobilenetv2_x1.0', 'ucf101-rawframes')]
 
@@ -181,7 +182,7 @@ def test_hmdb51_build_lists(tmp_path):
 
 def _train_test(bb, task, tmp_path):
     _available(bb)
-    from mobilebench.testing import run_train_test
+    from short_runs import run_train_test
     metrics = run_train_test(fixture_cfg(bb, task), str(tmp_path / f'{bb}_{task}'), max_iters=2, batch_size=1)
     for key in ('acc/top1', 'acc/top5', 'acc/mean1'):
         assert key in metrics, metrics
@@ -222,7 +223,7 @@ def test_action_metrics_json_through_test_tool(tmp_path):
     import sys
 
     from mobilebench.runner_utils import build_runner
-    from mobilebench.testing import shorten_schedule
+    from short_runs import shorten_schedule
     cfg = shorten_schedule(fixture_cfg(bb, task), str(tmp_path / 'train'), max_iters=2, batch_size=1)
     build_runner(cfg).train()
     ckpt = str(tmp_path / 'train' / 'iter_2.pth')

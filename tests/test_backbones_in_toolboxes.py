@@ -8,7 +8,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS, init_default_scope
 
 import mobilebench  # noqa: F401
-from mobilebench.config import compose_config
+from mobilebench.config import compose_config, resolve_backbone_placeholders
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TASKS = osp.join(ROOT, 'configs', '_base_', 'tasks')
@@ -20,8 +20,8 @@ BACKBONES = {
 
 
 def _model_and_optim(template, backbone, scope):
-    cfg = compose_config(osp.join(TASKS, template), osp.join(ROOT, 'configs', '_base_', 'backbones',
-                                                             backbone + '.py'))
+    cfg = resolve_backbone_placeholders(compose_config(
+        osp.join(TASKS, template), osp.join(ROOT, 'configs', '_base_', 'backbones', backbone + '.py')))
     init_default_scope(scope)
     model_cfg = cfg.model.to_dict()
     model_cfg['backbone']['init_cfg'] = None

@@ -4,6 +4,7 @@ Real fixtures in tests/data/detection/ (see tests/data/README.md): the mmdetecti
 (VOC2007 + the VOC2012 quirk), icevision's VOC export without ImageSets, icevision's fridge set
 (annotations/ + images/, own classes) and six COCO val2017 images. Runs use 128 px inputs to stay fast.
 """
+import importlib.util
 import json
 import os.path as osp
 import shutil
@@ -25,11 +26,11 @@ FRIDGE = osp.join(DATA, 'fridge') + '/'
 COCO = osp.join(DATA, 'coco') + '/'
 FRIDGE_CLASSES = ('carton', 'milk_bottle', 'water_bottle', 'can')
 
-sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
-import generate_task_configs as gen  # noqa: E402
-
-DET_CONFIGS = sorted(p for p in gen.render_all(['yolov3_416_voc', 'yolov3_416_coco', 'ssdlite_320_voc',
-                                                 'ssdlite_320_coco']))
+_spec = importlib.util.spec_from_file_location('generate_task_configs',
+                                               osp.join(REPO, 'tools', 'misc', 'generate_task_configs.py'))
+gen = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(gen)
+DET_CONFIGS = sorted(gen.config_paths(['yolov3_416_voc', 'yolov3_416_coco', 'ssdlite_320_voc', 'ssdlite_320_coco']))
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +91,7 @@ def _fixture_cfg(config, layout, size=128):
 
 
 def _train_test(cfg, tmp_path):
-    from mobilebench.testing import run_train_test
+    from short_runs import run_train_test
     return run_train_test(cfg, str(tmp_path / 'work'), max_iters=2, batch_size=2)
 
 
@@ -195,7 +196,7 @@ def test_train_test_full_matrix(config, layout, tmp_path):
 
 def test_tools_test_writes_metrics_json(tmp_path):
     """tools/train.py-style checkpoint -> tools/test.py -> metrics JSON holding pascal_voc/mAP."""
-    from mobilebench.testing import run_train_test
+    from short_runs import run_train_test
     cfg = _fixture_cfg(osp.join(REPO, 'configs/detection/ssdlite_320_mobilenetv2_x1.0_voc.py'), 'voc')
     run_train_test(cfg, str(tmp_path / 'train'), max_iters=1, batch_size=2)
     ckpt = tmp_path / 'train' / 'iter_1.pth'

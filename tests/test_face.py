@@ -272,7 +272,7 @@ def test_train_and_verify_end_to_end(packed, pairs_bin, tmp_path):
     from mmengine.config import Config
 
     from mobilebench.runner_utils import build_runner
-    from mobilebench.testing import shorten_schedule
+    from short_runs import shorten_schedule
     rec_dir, _ = packed
     cfg = shorten_schedule(_e2e_cfg(rec_dir, [SMALL_LFW, pairs_bin], str(tmp_path / 'work')),
                            str(tmp_path / 'work'), max_iters=3, batch_size=10)

@@ -6,13 +6,14 @@ import os.path as osp
 
 import pytest
 
+from mobilebench.config import SUITE_BACKBONES
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 COCO = osp.join(ROOT, 'tests', 'data', 'pose', 'coco') + '/'
 ANN = 'test_coco.json'  # 4 real COCO val2017 images, 14 persons (2 with num_keypoints == 0)
 DET = 'test_coco_det_AP_H_56.json'  # 118 real person detections for those images
 POSE_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'pose', 'simplebaseline_*_coco-256x192.py')))
-BACKBONES = ['asymmnet_large_x1.0', 'asymmnet_small_x1.0', 'mobilenext_x1.0', 'hbonet_x1.0',
-             'mobilenetv3_large_x1.0', 'mobilenetv3_small_x1.0', 'mobilenetv2_x1.0']
+BACKBONES = list(SUITE_BACKBONES)
 FAST = ['asymmnet_small_x1.0', 'mobilenetv2_x1.0']  # the rest run under -m slow
 
 
@@ -134,7 +135,7 @@ def test_wrong_number_of_keypoint_values_names_the_annotation(tmp_path):
 
 def _train_test(bb, tmp_path, bbox_file=DET, num_test=None):
     _available(bb)
-    from mobilebench.testing import run_train_test
+    from short_runs import run_train_test
     cfg = fixture_cfg(bb, bbox_file=bbox_file)
     if num_test:  # the first detections of the real results file (CPU time on 2 shared cores)
         cfg.test_dataloader.dataset.indices = num_test
@@ -156,7 +157,7 @@ def test_pose_gt_boxes_through_test_tool(tmp_path):
     _available(bb)
     import subprocess
     import sys
-    from mobilebench.testing import shorten_schedule
+    from short_runs import shorten_schedule
     from mobilebench.runner_utils import build_runner
     cfg = shorten_schedule(fixture_cfg(bb, bbox_file=None), str(tmp_path / 'train'), max_iters=2, batch_size=4)
     build_runner(cfg).train()

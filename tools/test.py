@@ -13,11 +13,8 @@ metrics of a partly random model; a config's ``partial_load`` is ignored here.
 import argparse
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmengine.config import DictAction  # noqa: E402
+from mmengine.config import DictAction
 
 
 def parse_args(argv=None):
@@ -39,7 +36,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    import mobilebench  # noqa: F401
+    import mobilebench.compat  # noqa: F401  (torch 2.13 / numpy 2 shims for the pinned stack)
     from mobilebench.config import load_config
     from mobilebench.runner_utils import apply_common_args, build_runner, write_metrics_json
     if not osp.isfile(args.checkpoint):

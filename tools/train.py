@@ -12,12 +12,8 @@ model. Backbone-only weights via ``init_cfg=dict(type='Pretrained', prefix='back
 """
 import argparse
 import os
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmengine.config import DictAction  # noqa: E402
+from mmengine.config import DictAction
 
 
 def parse_args(argv=None):
@@ -69,7 +65,7 @@ def build_train_cfg(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    import mobilebench  # noqa: F401  (compat shims + registries)
+    import mobilebench.compat  # noqa: F401  (torch 2.13 / numpy 2 shims for the pinned stack)
     from mobilebench.runner_utils import build_runner
     cfg = build_train_cfg(args)
     runner = build_runner(cfg)

@@ -4,7 +4,7 @@ It covers the three things every family's converter needs:
 
 1. reading an official checkpoint (``torch.load(weights_only=True)``, unwrapping ``state_dict`` /
    ``model`` containers and a DataParallel ``module.`` prefix);
-2. the equivalence-fixture recipe of ``/work/shared/reference/fixtures/README.md``: rebuild the official
+2. the equivalence-fixture recipe (the fixtures in ``tests/data/fixtures/*.json``): rebuild the official
    tensors from a fixture's ``state_dict`` layout + ``seed`` + ``fill`` rule, build its input, compare logits
    with the max error relative to the largest reference magnitude;
 3. a small CLI (``convert SRC DST`` / ``verify FIXTURE.json [...]``) with a printed load report.

@@ -1,2 +1,5 @@
 _base_ = ['../_base_/tasks/yolov3_416_coco.py', '../_base_/backbones/mobilenetv2_x1.0.py']
-model = dict(backbone={{_base_.backbone}})
+# widths: the backbone's out_channels at the template's taps (tools/misc/generate_task_configs.py)
+model = dict(
+    backbone={{_base_.backbone}},
+    neck=dict(in_channels=[320, 96, 32]))

@@ -1,7 +1,7 @@
 """Published reference rows shown beside reproduced runs in the leaderboard (marked "published").
 
-Only figures written in the project's reference notes (``openmmlab_notes.md``) and issues are here;
-a value the notes do not give is ``None`` (shown as "n/a"), never guessed. Metric values use the
+Only figures published upstream (the toolboxes' model-zoo READMEs and ``metafile.yml``) or in the papers are
+here; a value they do not give is ``None`` (shown as "n/a"), never guessed. Metric values use the
 same scale as the suite's metric keys (mmdet / mmpose / mmaction2 report fractions in [0, 1]).
 MAdds and params are in millions; MAdds count one multiply-add once (= mmengine "flops").
 

@@ -12,10 +12,7 @@ import json
 import os
 import os.path as osp
 import platform
-import sys
 import time
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def synthetic_pairs(n_pairs, dim=512, seed=0):

@@ -17,11 +17,11 @@ centres, and backbone layers deeper than the deepest tap):
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from mmengine.config import DictAction
 
-#: every ImageNet model of the papers (family, kwargs), as in architectures.md sections 1.7, 2.6, 3.6
+
+#: every ImageNet model of the papers (family, kwargs), as listed in the papers' ImageNet tables
 IMAGENET_MODELS = (
     [('AsymmNet', dict(arch='large', widen_factor=w)) for w in (0.35, 0.5, 0.75, 1.0, 1.25)]
     + [('AsymmNet', dict(arch='small', widen_factor=w)) for w in (0.35, 0.5, 0.75, 1.0, 1.25)]
@@ -44,7 +44,7 @@ def parse_args(argv=None):
     c = sub.add_parser('config', help='full models of task configs')
     c.add_argument('configs', nargs='+')
     c.add_argument('--shape', type=int, nargs=2, default=None, metavar=('H', 'W'))
-    c.add_argument('--cfg-options', nargs='+', default=None, help='key=value overrides')
+    c.add_argument('--cfg-options', nargs='+', action=DictAction, default=None, help='key=value overrides')
     for s in (b, i, c):
         s.add_argument('--json', default=None, help='write the rows to this JSON file')
     return p.parse_args(argv)
@@ -101,7 +101,7 @@ def main(argv=None):
     args = parse_args(argv)
     from tqdm import tqdm
 
-    import mobilebench  # noqa: F401
+    import mobilebench.compat  # noqa: F401  (torch 2.13 / numpy 2 shims for the pinned stack)
     from mobilebench.fileio import atomic_write_json
     rows = []
     if args.mode == 'backbone':
@@ -110,15 +110,10 @@ def main(argv=None):
         for family, kwargs in tqdm(IMAGENET_MODELS, desc='models', leave=False):
             rows.append(_model_row(dict(type=f'backbones.{family}', **kwargs), True, args.shape))
     else:
-        from mmengine.config import DictAction  # noqa: F401
-
         from mobilebench.complexity import get_config_complexity
         from mobilebench.config import load_config
-        options = None
-        if args.cfg_options:
-            options = dict(kv.split('=', 1) for kv in args.cfg_options)
         for path in tqdm(args.configs, desc='configs', leave=False):
-            cfg = load_config(path, options)
+            cfg = load_config(path, args.cfg_options)
             res = get_config_complexity(cfg, args.shape)
             rows.append(dict(model=osp.splitext(osp.basename(path))[0], input=f'{res["input_shape"][1]}x'
                              f'{res["input_shape"][2]}', params=res['params'], madds=res['madds'],

@@ -14,9 +14,7 @@ import glob
 import json
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 PAPER_TABLE7 = {  # AsymmNet paper, Table 7 (MS1M, 112x112): MAdds, params
     'asymmnet_small_x1.0': (10.3e6, 0.3e6),

@@ -4,22 +4,17 @@
     python tools/analysis/latency.py [BACKBONE ...] [--input-size 224] [--threads 1] [--repeats 50]
                                      [--fuse-conv-bn] [--out docs/benchmarks/latency_cpu.json]
 
-BACKBONE is a backbone file name from configs/_base_/backbones (default: the paper backbones and both
-baselines: mmdet's MobileNetV2 and MobileNetV3 = AsymmNet with asymmetry_rate 0).
+BACKBONE is a backbone file name from configs/_base_/backbones (default: ``mobilebench.config.SUITE_BACKBONES``,
+the paper backbones and both baselines: mmdet's MobileNetV2 and MobileNetV3 = AsymmNet with asymmetry_rate 0).
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-DEFAULT_BACKBONES = ['mobilenetv2_x1.0', 'mobilenetv3_large_x1.0', 'asymmnet_large_x1.0',
-                     'mobilenetv3_small_x1.0', 'asymmnet_small_x1.0', 'mobilenext_x1.0', 'hbonet_x1.0']
+from mobilebench.config import SUITE_BACKBONES
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('backbones', nargs='*', default=DEFAULT_BACKBONES)
+    p.add_argument('backbones', nargs='*', default=list(SUITE_BACKBONES))
     p.add_argument('--input-size', type=int, default=224)
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--warmup', type=int, default=10)
@@ -34,7 +29,7 @@ def main(argv=None):
     from mmcv.cnn import fuse_conv_bn
     from tqdm import tqdm
 
-    import mobilebench  # noqa: F401
+    import mobilebench.compat  # noqa: F401  (torch 2.13 / numpy 2 shims for the pinned stack)
     from mobilebench.config import build_backbone
     from mobilebench.fileio import atomic_write_json
     from mobilebench.latency import measure_latency

@@ -26,13 +26,11 @@ import json
 import os
 import os.path as osp
 import shutil
-import sys
 from xml.sax.saxutils import escape
 
 import cv2
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 VOC_CLASSES = ('car', 'dog', 'cat')
 COCO_KPTS = ['nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder',

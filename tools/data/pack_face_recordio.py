@@ -11,9 +11,7 @@ size; use ``mobilebench.face.align.align_face`` first for raw photos).
 import argparse
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
 

@@ -9,10 +9,6 @@ Sub/Mul nodes (its default ``input_mean = input_std = 127.5``, ``swapRB=True``),
 512-d embedding (not normalised; insightface normalises when comparing). The batch axis is dynamic.
 """
 import argparse
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def build_model(config, checkpoint=None, cfg_options=None):

@@ -9,10 +9,7 @@ largest relative output difference exceeds --tol. The checkpoint must fit the ba
 stripping --prefix): a missing, unexpected or mis-shaped tensor is an error listing them.
 """
 import argparse
-import os.path as osp
 import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def _tap(value):
@@ -39,7 +36,7 @@ def main(argv=None):
     import torch
     from mmcv.cnn import fuse_conv_bn
 
-    import mobilebench  # noqa: F401
+    import mobilebench.compat  # noqa: F401  (torch 2.13 / numpy 2 shims for the pinned stack)
     from mobilebench.checkpoint import load_checkpoint_checked
     from mobilebench.config import build_backbone
     from mobilebench.deploy import compare_with_onnxruntime, export_onnx

@@ -1,18 +1,26 @@
-"""Generate the two-line (task, backbone) configs from a table: task template -> output file name.
+#!/usr/bin/env python
+"""Generate the (task, backbone) configs from a table of rows: task template -> output file name.
 
-Every generated file is exactly::
+Every generated file is the task template plus a backbone file, with the channel widths that depend on the
+backbone written out as literals, e.g. ``configs/detection/yolov3_416_asymmnet_small_x1.0_voc.py``::
 
-    _base_ = ['../_base_/tasks/<task>.py', '../_base_/backbones/<backbone>.py']
-    model = dict(backbone={{_base_.backbone}})
+    _base_ = ['../_base_/tasks/yolov3_416_voc.py', '../_base_/backbones/asymmnet_small_x1.0.py']
+    # widths: the backbone's out_channels at the template's taps (tools/misc/generate_task_configs.py)
+    model = dict(
+        backbone={{_base_.backbone}},
+        neck=dict(in_channels=[96, 48, 24]))
 
-To add a task, add one row to ``TASKS`` (template name -> output folder under ``configs/`` and a file name
-pattern with ``{backbone}``); to add a backbone, add its ``configs/_base_/backbones/<name>.py`` and its
-name to ``BACKBONES`` (or a task-specific list in the row). Then run::
+so that any OpenMMLab tool (mmdet's ``tools/train.py``, ``mim train``, ``Config.fromfile``) loads it as it
+is. The widths are the values of the template's ``'@backbone.out_channels...'`` placeholders for that
+backbone (:func:`mobilebench.config.placeholder_values`: the backbone is built, no forward pass); nobody types
+a width by hand.
 
-    python tools/misc/generate_task_configs.py            # write the files
-    python tools/misc/generate_task_configs.py --check    # exit 1 if a committed file is missing/stale
+To add a task, append one :class:`Row` to ``ROWS`` (template name under ``configs/_base_/tasks/``, folder under
+``configs/``, file name pattern with ``{backbone}``, optionally its own backbone list); to add a backbone, add its
+``configs/_base_/backbones/<name>.py`` and its name to ``mobilebench.config.SUITE_BACKBONES``. Then::
 
-``tests/test_detection.py`` (and any task's test) compares the committed files with :func:`render_all`.
+    python tools/misc/generate_task_configs.py            # write the missing or stale files
+    python tools/misc/generate_task_configs.py --check    # exit 1 if a committed file is missing or stale
 """
 from __future__ import annotations
 
@@ -20,55 +28,95 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+from mobilebench.config import SUITE_BACKBONES, compose_config, placeholder_values
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-#: the backbones of the suite (configs/_base_/backbones/<name>.py)
-BACKBONES = (
-    'asymmnet_large_x1.0',
-    'asymmnet_small_x1.0',
-    'mobilenext_x1.0',
-    'hbonet_x1.0',
-    'mobilenetv3_large_x1.0',
-    'mobilenetv3_small_x1.0',
-    'mobilenetv2_x1.0',
-)
 
-#: task template (configs/_base_/tasks/<key>.py) -> (folder under configs/, file name pattern[, backbones])
-TASKS: Dict[str, tuple] = {
-    'yolov3_416_voc': ('detection', 'yolov3_416_{backbone}_voc.py'),
-    'yolov3_416_coco': ('detection', 'yolov3_416_{backbone}_coco.py'),
-    'ssdlite_320_voc': ('detection', 'ssdlite_320_{backbone}_voc.py'),
-    'ssdlite_320_coco': ('detection', 'ssdlite_320_{backbone}_coco.py'),
-    'simplebaseline_256x192_coco': ('pose', 'simplebaseline_{backbone}_coco-256x192.py'),
-    'tsn_hmdb51_video': ('action', 'tsn_{backbone}_hmdb51-video.py'),
-    'tsn_hmdb51_rawframes': ('action', 'tsn_{backbone}_hmdb51-rawframes.py'),
-    'tsn_ucf101_video': ('action', 'tsn_{backbone}_ucf101-video.py'),
-    'tsn_ucf101_rawframes': ('action', 'tsn_{backbone}_ucf101-rawframes.py'),
-}
-
-TEMPLATE = ("_base_ = ['../_base_/tasks/{task}.py', '../_base_/backbones/{backbone}.py']\n"
-            'model = dict(backbone={{{{_base_.backbone}}}})\n')
+class Row(NamedTuple):
+    """One row of the table: ``configs/_base_/tasks/<template>.py`` x each backbone ->
+    ``configs/<folder>/<pattern with {backbone}>``."""
+    template: str
+    folder: str
+    pattern: str
+    backbones: Optional[Tuple[str, ...]] = None  # default: SUITE_BACKBONES
 
 
-def render(task: str, backbone: str) -> str:
-    """The text of the (task, backbone) config."""
-    return TEMPLATE.format(task=task, backbone=backbone)
+ROWS: List[Row] = [
+    Row('yolov3_416_voc', 'detection', 'yolov3_416_{backbone}_voc.py'),
+    Row('yolov3_416_coco', 'detection', 'yolov3_416_{backbone}_coco.py'),
+    Row('ssdlite_320_voc', 'detection', 'ssdlite_320_{backbone}_voc.py'),
+    Row('ssdlite_320_coco', 'detection', 'ssdlite_320_{backbone}_coco.py'),
+    Row('simplebaseline_256x192_coco', 'pose', 'simplebaseline_{backbone}_coco-256x192.py'),
+    Row('tsn_hmdb51_video', 'action', 'tsn_{backbone}_hmdb51-video.py'),
+    Row('tsn_hmdb51_rawframes', 'action', 'tsn_{backbone}_hmdb51-rawframes.py'),
+    Row('tsn_ucf101_video', 'action', 'tsn_{backbone}_ucf101-video.py'),
+    Row('tsn_ucf101_rawframes', 'action', 'tsn_{backbone}_ucf101-rawframes.py'),
+    Row('arcface_112_ms1m', 'face', 'arcface_{backbone}_ms1m-112.py'),
+]
+
+HEADER = ("_base_ = ['../_base_/tasks/{template}.py', '../_base_/backbones/{backbone}.py']\n"
+          "# widths: the backbone's out_channels at the template's taps (tools/misc/generate_task_configs.py)\n")
 
 
-def render_all(tasks: Optional[Sequence[str]] = None) -> Dict[str, str]:
-    """Map repo-relative output path -> file text for every row of ``TASKS`` (or only ``tasks``)."""
+def _rows(templates: Optional[Sequence[str]] = None) -> List[Row]:
+    known = [row.template for row in ROWS]
+    for name in templates or ():
+        if name not in known:
+            raise KeyError(f'unknown task template {name!r}; rows of ROWS: {known}')
+    return [row for row in ROWS if not templates or row.template in templates]
+
+
+def config_paths(templates: Optional[Sequence[str]] = None) -> List[str]:
+    """Repo-relative paths of the configs the rows generate (nothing is built)."""
+    return [osp.join('configs', row.folder, row.pattern.format(backbone=bb))
+            for row in _rows(templates) for bb in (row.backbones or SUITE_BACKBONES)]
+
+
+def _literal(value) -> str:
+    return repr(list(value)) if isinstance(value, (list, tuple)) else repr(value)
+
+
+def _item(key: str, value) -> str:
+    """``key=value`` with nested dicts written as ``key=dict(...)``."""
+    if isinstance(value, dict):
+        return f'{key}=dict({", ".join(_item(k, v) for k, v in value.items())})'
+    return f'{key}={_literal(value)}'
+
+
+def render(template: str, backbone: str, root: str = REPO) -> str:
+    """The text of the (template, backbone) config."""
+    cfg = compose_config(osp.join(root, 'configs', '_base_', 'tasks', f'{template}.py'),
+                         osp.join(root, 'configs', '_base_', 'backbones', f'{backbone}.py'))
+    widths: Dict[str, dict] = {}
+    for path, value in placeholder_values(cfg).items():
+        if any(not isinstance(p, str) for p in path):
+            raise ValueError(f'configs/_base_/tasks/{template}.py: placeholder at {path} is inside a list; put '
+                             f'width placeholders only under dict keys')
+        node = widths
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+    text = HEADER.format(template=template, backbone=backbone)
+    model = widths.pop('model', {})
+    text += 'model = dict(\n    backbone={{_base_.backbone}}'
+    for key, value in model.items():
+        text += ',\n    ' + _item(key, value)
+    text += ')\n'
+    for key, value in widths.items():
+        text += _item(key, value).replace('=', ' = ', 1) + '\n'
+    return text
+
+
+def render_all(templates: Optional[Sequence[str]] = None, root: str = REPO) -> Dict[str, str]:
+    """Map repo-relative output path -> file text for every row (or only the rows of ``templates``)."""
     out = {}
-    for task in tasks or TASKS:
-        if task not in TASKS:
-            raise KeyError(f'unknown task {task!r}; known: {sorted(TASKS)}')
-        row = TASKS[task]
-        folder, pattern = row[0], row[1]
-        backbones = row[2] if len(row) > 2 else BACKBONES
-        for backbone in backbones:
-            path = osp.join('configs', folder, pattern.format(backbone=backbone))
-            out[path] = render(task, backbone)
+    for row in _rows(templates):
+        for backbone in row.backbones or SUITE_BACKBONES:
+            out[osp.join('configs', row.folder, row.pattern.format(backbone=backbone))] = render(
+                row.template, backbone, root)
     return out
 
 
@@ -77,18 +125,24 @@ def stale_files(files: Dict[str, str], root: str = REPO) -> list:
     stale = []
     for rel, text in files.items():
         path = osp.join(root, rel)
-        if not osp.isfile(path) or open(path).read() != text:
+        if not osp.isfile(path):
             stale.append(rel)
+            continue
+        with open(path) as f:
+            if f.read() != text:
+                stale.append(rel)
     return stale
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--tasks', nargs='+', help=f'rows of TASKS to generate (default: all {sorted(TASKS)})')
+    parser.add_argument('--tasks', nargs='+', metavar='TEMPLATE',
+                        help=f'rows to generate (default: all of {[row.template for row in ROWS]})')
     parser.add_argument('--check', action='store_true', help='only check; exit 1 if a file is missing or stale')
     parser.add_argument('--root', default=REPO, help='repository root (default: this checkout)')
     args = parser.parse_args(argv)
-    files = render_all(args.tasks)
+    import mobilebench.compat  # noqa: F401  (torch / numpy compatibility of the pinned stack)
+    files = render_all(args.tasks, args.root)
     stale = stale_files(files, args.root)
     if args.check:
         for rel in stale:
@@ -99,16 +153,10 @@ def main(argv=None) -> int:
     for rel in stale:
         path = osp.join(args.root, rel)
         os.makedirs(osp.dirname(path), exist_ok=True)
-        with open(path, 'w') as f:
+        tmp = path + '.tmp'
+        with open(tmp, 'w') as f:
             f.write(files[rel])
-    for task in args.tasks or TASKS:
-        folder = TASKS[task][0]
-        missing = [b for b in (TASKS[task][2] if len(TASKS[task]) > 2 else BACKBONES)
-                   if not osp.isfile(osp.join(args.root, 'configs', '_base_', 'backbones', f'{b}.py'))]
-        if missing:
-            print(f'warning: {task}: backbone files not found yet: {missing}', file=sys.stderr)
-        if not osp.isfile(osp.join(args.root, 'configs', '_base_', 'tasks', f'{task}.py')):
-            print(f'warning: task template configs/_base_/tasks/{task}.py not found ({folder})', file=sys.stderr)
+        os.replace(tmp, path)
     print(f'{len(stale)} of {len(files)} files written')
     return 0
 

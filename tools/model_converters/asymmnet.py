@@ -4,7 +4,7 @@
 Usage::
 
     python tools/model_converters/asymmnet.py convert OFFICIAL.pth OUT.pth --arch large --widen-factor 1.0
-    python tools/model_converters/asymmnet.py verify ../shared/reference/fixtures/asymmnet_*.json
+    python tools/model_converters/asymmnet.py verify tests/data/fixtures/asymmnet_*.json
 
 ``convert`` reads an official PyTorch-port state_dict (``weights_only=True``), prints the load report and
 writes ``{'state_dict': {backbone.*, head.*}}``: load it into
@@ -14,15 +14,12 @@ official tensors of each fixture, converts them, loads them strictly, runs eval 
 relative logit error; the exit status is 0 only if every error is below 1e-4.
 """
 import argparse
-import os.path as osp
 import re
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from backbones.classifiers import build_imagenet_model  # noqa: E402
-from backbones.convert.asymmnet import convert_asymmnet  # noqa: E402
-from backbones.convert.common import converter_main  # noqa: E402
+from backbones.classifiers import build_imagenet_model
+from backbones.convert.asymmnet import convert_asymmnet
+from backbones.convert.common import converter_main
 
 
 def parse_fixture_name(name: str):

@@ -4,7 +4,7 @@
 Usage::
 
     python tools/model_converters/hbonet.py convert OFFICIAL.pth OUT.pth --widen-factor 1.0
-    python tools/model_converters/hbonet.py verify ../shared/reference/fixtures/hbonet_x*.json
+    python tools/model_converters/hbonet.py verify tests/data/fixtures/hbonet_x*.json
 
 ``convert`` writes ``{'state_dict': {backbone.*, head.*}}``: load it into
 ``build_imagenet_model(dict(type='backbones.HBONet', ...))``, or into a detection / pose / action backbone
@@ -13,15 +13,12 @@ official tensors of each fixture, converts them, loads them strictly and prints 
 error; the exit status is 0 only if every error is below 1e-4.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from backbones.classifiers import build_imagenet_model  # noqa: E402
-from backbones.convert.common import converter_main  # noqa: E402
-from backbones.convert.hbonet import convert_hbonet  # noqa: E402
-from backbones.convert.sequential import width_from_fixture_name  # noqa: E402
+from backbones.classifiers import build_imagenet_model
+from backbones.convert.common import converter_main
+from backbones.convert.hbonet import convert_hbonet
+from backbones.convert.sequential import width_from_fixture_name
 
 
 def build_model(fixture):
@@ -38,7 +35,6 @@ def build_model_from_args(args):
 def add_model_args(parser: argparse.ArgumentParser):
     parser.add_argument('--widen-factor', type=float, default=1.0, help='one of 0.1, 0.25, 0.35, 0.5, 0.8, 1.0')
     parser.add_argument('--num-classes', type=int, default=1000)
-
 
 
 def convert(official, model):

@@ -4,7 +4,7 @@
 Usage::
 
     python tools/model_converters/mobilenext.py convert OFFICIAL.pth OUT.pth --widen-factor 1.0
-    python tools/model_converters/mobilenext.py verify ../shared/reference/fixtures/mobilenext_x*.json
+    python tools/model_converters/mobilenext.py verify tests/data/fixtures/mobilenext_x*.json
 
 ``convert`` writes ``{'state_dict': {backbone.*, head.*}}``: load it into
 ``build_imagenet_model(dict(type='backbones.MobileNeXt', ...))``, or into a detection / pose / action backbone
@@ -13,15 +13,12 @@ official tensors of each fixture, converts them, loads them strictly and prints 
 error; the exit status is 0 only if every error is below 1e-4.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from backbones.classifiers import build_imagenet_model  # noqa: E402
-from backbones.convert.common import converter_main  # noqa: E402
-from backbones.convert.mobilenext import convert_mobilenext  # noqa: E402
-from backbones.convert.sequential import width_from_fixture_name  # noqa: E402
+from backbones.classifiers import build_imagenet_model
+from backbones.convert.common import converter_main
+from backbones.convert.mobilenext import convert_mobilenext
+from backbones.convert.sequential import width_from_fixture_name
 
 
 def build_model(fixture):

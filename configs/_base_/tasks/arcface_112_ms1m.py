@@ -16,6 +16,8 @@
 # would add most of the parameters (e.g. AsymmNet-L's 960-ch conv) for no resolution benefit. The GDC head
 # adds a 1x1 conv to 512 channels (+BN+PReLU) when the tapped width is not 512 (MobileFaceNet's conv_sep).
 default_scope = 'mobilebench'
+# torch 2.13 / numpy 2 shims for any tool; mobilebench.face: the recognizer, GDC head, margin loss, datasets, metric
+custom_imports = dict(imports=['mobilebench.compat', 'mobilebench.face'], allow_failed_imports=False)
 
 data_root = 'data/ms1m-retinaface-t1/'  # train.rec, train.idx, property, lfw.bin, cfp_fp.bin, agedb_30.bin
 num_classes = 93431

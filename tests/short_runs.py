@@ -1,4 +1,4 @@
-"""Helpers for short end-to-end runs (tests, demo smoke checks): train a few iterations, then test."""
+"""Test helpers for short end-to-end runs: train a few iterations, then test."""
 from __future__ import annotations
 
 import copy
@@ -42,7 +42,6 @@ def shorten_schedule(cfg: Config, work_dir: str, max_iters: int = 2, batch_size:
 def run_train_test(cfg: Config, work_dir: str, max_iters: int = 2, batch_size: Optional[int] = None,
                    seed: int = 0) -> Dict:
     """Train ``max_iters`` iterations, then run the test loop on the trained weights; return the metrics."""
-    import mobilebench  # noqa: F401
     from mobilebench.runner_utils import build_runner
     cfg = shorten_schedule(cfg, work_dir, max_iters=max_iters, batch_size=batch_size, seed=seed)
     runner = build_runner(cfg)
