@@ -72,7 +72,6 @@ def test_measure_latency_reports_ordered_statistics():
     res = measure_latency(model, (1, 3, 32, 32), warmup=1, repeats=5, threads=1)
     assert res['min_ms'] <= res['p10_ms'] <= res['median_ms'] <= res['p90_ms']
     assert res['repeats'] == 5 and res['threads'] == 1 and res['input_shape'] == [1, 3, 32, 32]
-    assert torch.get_num_threads() >= 1
     with pytest.raises(ValueError):
         measure_latency(model, repeats=0)
 

@@ -92,6 +92,7 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=1, val_interval=100)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.001, momentum=0.9, weight_decay=5e-4))
+param_scheduler = [dict(type='LinearLR', start_factor=0.5, by_epoch=False, begin=0, end=4)]
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False),
                      logger=dict(type='LoggerHook', interval=1))
 randomness = dict(seed=0)
@@ -132,12 +133,27 @@ def test_train_one_iteration_then_test_checkpoint(tmp_path):
     logs = [p for p in work.rglob('metrics.json')]
     assert logs, 'tools/test.py must write metrics.json next to its logs'
 
-    # resume from the checkpoint also goes through weights_only loading
+    # resume from the checkpoint also goes through weights_only loading, and continues at iteration 2:
+    # iteration 1 is not trained again (its checkpoint is left as it was), the optimizer state carries on
+    import hashlib
+
+    import torch
+
+    import mobilebench  # noqa: F401  (checkpoint allow-list)
+    digest = hashlib.sha256(ckpt.read_bytes()).hexdigest()
+    first = torch.load(str(ckpt), map_location='cpu', weights_only=True)
     out = subprocess.run([PY, 'tools/train.py', str(cfg_path), '--work-dir', str(work), '--resume', str(ckpt),
                           '--cfg-options', 'train_cfg.max_iters=2'], capture_output=True, text=True, cwd=ROOT,
                          env=env)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    assert (work / 'iter_2.pth').is_file()
+    assert hashlib.sha256(ckpt.read_bytes()).hexdigest() == digest, 'resume retrained iteration 1'
+    second = torch.load(str(work / 'iter_2.pth'), map_location='cpu', weights_only=True)
+    assert (first['meta']['iter'], second['meta']['iter']) == (1, 2)
+    # the LinearLR schedule continues: 2 steps taken, not 1 after a fresh start. mmengine's LinearLR spans
+    # end - begin - 1 = 3 steps, so lr = 1e-3 * (0.5 + 0.5 * 2 / 3) (a restarted one: 1e-3 * (0.5 + 0.5 / 3))
+    assert [s['last_step'] for s in second['param_schedulers']] == [2]
+    assert second['optimizer']['param_groups'][0]['lr'] == pytest.approx(1e-3 * (0.5 + 0.5 * 2 / 3))
+    assert set(second['optimizer']['state']) == set(first['optimizer']['state'])  # momentum buffers kept
 
 
 def test_weights_only_rejects_arbitrary_globals(tmp_path):
