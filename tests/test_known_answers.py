@@ -19,6 +19,15 @@ import mobilebench.datasets.voc  # noqa: F401
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
+def _evaluator(config, **overrides):
+    """The ``test_evaluator`` of a task config, as the config builds it (type popped, overrides applied)."""
+    from mmengine.config import Config
+    cfg = dict(Config.fromfile(osp.join(REPO, 'configs', config)).test_evaluator)
+    cfg.pop('type')
+    cfg.update(overrides)
+    return cfg
+
+
 # ----------------------------------------------------------------------------- face verification
 def _reference_verification(dist, issame, n_folds=10):
     """insightface ``eval/verification.py`` ``calculate_roc`` written out plainly: squared L2 distance,
@@ -130,11 +139,7 @@ def test_action_accuracy_hand_values():
     top-1 hits clips 0, 1, 3 (3/6), top-5 (all 3 classes) every clip, mean class accuracy = mean of the
     per-class recalls (class 0: 2/2, class 1: 1/3, class 2: 0/1 -> 4/9)."""
     from mmaction.evaluation import AccMetric
-    from mmengine.config import Config
-    base = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'models', 'tsn_mobile.py'))
-    cfg = dict(base.test_evaluator)
-    cfg.pop('type')
-    metric = AccMetric(**cfg)
+    metric = AccMetric(**_evaluator('action/tsn_asymmnet_small_x1.0_hmdb51-video.py'))
     metric.dataset_meta = {}
     labels = [0, 0, 1, 1, 1, 2]
     scores = torch.tensor([[.8, .1, .1], [.5, .3, .2], [.6, .3, .1], [.1, .7, .2], [.2, .3, .5], [.4, .35, .25]])
@@ -207,11 +212,7 @@ def _with_preds(sample, boxes, scores, labels):
 
 def _voc_map(ds, preds):
     from mmdet.evaluation import VOCMetric
-    from mmengine.config import Config
-    base = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets', 'voc0712_yolov3_416.py'))
-    cfg = dict(base.test_evaluator)
-    cfg.pop('type')
-    metric = VOCMetric(**cfg)
+    metric = VOCMetric(**_evaluator('detection/yolov3_416_asymmnet_small_x1.0_voc.py'))
     metric.dataset_meta = ds.metainfo
     metric.process({}, preds)
     return metric.compute_metrics(metric.results)
@@ -279,7 +280,7 @@ def test_coco_box_ap_matches_pycocotools(tmp_path):
     rng = np.random.default_rng(1)
 
     def run(dets):
-        metric = CocoMetric(ann_file=ann_file, metric='bbox')
+        metric = CocoMetric(**_evaluator('detection/ssdlite_320_asymmnet_small_x1.0_coco.py', ann_file=ann_file))
         metric.dataset_meta = dict(classes=('a', 'b'))
         by_img = {}
         for d in dets:
@@ -341,7 +342,8 @@ def test_coco_oks_ap_matches_xtcocotools(tmp_path):
     rng = np.random.default_rng(5)
 
     def run(kpt_by_ann, outfile_prefix):
-        metric = CocoMetric(ann_file=ann_file, outfile_prefix=outfile_prefix)
+        metric = CocoMetric(**_evaluator('pose/simplebaseline_asymmnet_small_x1.0_coco-256x192.py', ann_file=ann_file,
+                                         outfile_prefix=outfile_prefix))
         metric.dataset_meta = _coco_meta()
         for a in gt['annotations']:
             k = np.asarray(kpt_by_ann[a['id']], np.float32).reshape(1, 17, 2)
