@@ -19,13 +19,14 @@ import mobilebench.datasets.voc  # noqa: F401
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-def _evaluator(config, **overrides):
-    """The ``test_evaluator`` of a task config, as the config builds it (type popped, overrides applied)."""
+def _build_metric(config, **overrides):
+    """The ``test_evaluator`` of a task config built through the registry of its ``default_scope``, as the
+    toolbox's Runner builds it (``overrides`` replace entries such as ``ann_file``)."""
     from mmengine.config import Config
-    cfg = dict(Config.fromfile(osp.join(REPO, 'configs', config)).test_evaluator)
-    cfg.pop('type')
-    cfg.update(overrides)
-    return cfg
+    from mmengine.registry import METRICS, init_default_scope
+    cfg = Config.fromfile(osp.join(REPO, 'configs', config))
+    init_default_scope(cfg.get('default_scope', 'mmengine'))
+    return METRICS.build(dict(cfg.test_evaluator, **overrides))
 
 
 # ----------------------------------------------------------------------------- face verification
@@ -139,7 +140,7 @@ def test_action_accuracy_hand_values():
     top-1 hits clips 0, 1, 3 (3/6), top-5 (all 3 classes) every clip, mean class accuracy = mean of the
     per-class recalls (class 0: 2/2, class 1: 1/3, class 2: 0/1 -> 4/9)."""
     from mmaction.evaluation import AccMetric
-    metric = AccMetric(**_evaluator('action/tsn_asymmnet_small_x1.0_hmdb51-video.py'))
+    metric = _build_metric('action/tsn_asymmnet_small_x1.0_hmdb51-video.py')
     metric.dataset_meta = {}
     labels = [0, 0, 1, 1, 1, 2]
     scores = torch.tensor([[.8, .1, .1], [.5, .3, .2], [.6, .3, .1], [.1, .7, .2], [.2, .3, .5], [.4, .35, .25]])
@@ -211,8 +212,7 @@ def _with_preds(sample, boxes, scores, labels):
 
 
 def _voc_map(ds, preds):
-    from mmdet.evaluation import VOCMetric
-    metric = VOCMetric(**_evaluator('detection/yolov3_416_asymmnet_small_x1.0_voc.py'))
+    metric = _build_metric('detection/yolov3_416_asymmnet_small_x1.0_voc.py')
     metric.dataset_meta = ds.metainfo
     metric.process({}, preds)
     return metric.compute_metrics(metric.results)
@@ -275,12 +275,11 @@ def _pycocotools_ap(ann_file, dets):
 def test_coco_box_ap_matches_pycocotools(tmp_path):
     """The detection configs' CocoMetric against pycocotools called directly on the same detections:
     perfect boxes give 1.0; shifted boxes with a false positive give pycocotools' own value."""
-    from mmdet.evaluation import CocoMetric
     ann_file, gt = _coco_bbox_gt(tmp_path)
     rng = np.random.default_rng(1)
 
     def run(dets):
-        metric = CocoMetric(**_evaluator('detection/ssdlite_320_asymmnet_small_x1.0_coco.py', ann_file=ann_file))
+        metric = _build_metric('detection/ssdlite_320_asymmnet_small_x1.0_coco.py', ann_file=ann_file)
         metric.dataset_meta = dict(classes=('a', 'b'))
         by_img = {}
         for d in dets:
@@ -334,7 +333,6 @@ def test_coco_oks_ap_matches_xtcocotools(tmp_path):
     """mmpose's CocoMetric (as the pose configs build it) against xtcocotools' COCOeval called directly:
     exact keypoints give AP 1.0; jittered keypoints give xtcocotools' own value."""
     from mmengine.registry import init_default_scope
-    from mmpose.evaluation import CocoMetric
     from xtcocotools.coco import COCO
     from xtcocotools.cocoeval import COCOeval
     init_default_scope('mmpose')
@@ -342,8 +340,8 @@ def test_coco_oks_ap_matches_xtcocotools(tmp_path):
     rng = np.random.default_rng(5)
 
     def run(kpt_by_ann, outfile_prefix):
-        metric = CocoMetric(**_evaluator('pose/simplebaseline_asymmnet_small_x1.0_coco-256x192.py', ann_file=ann_file,
-                                         outfile_prefix=outfile_prefix))
+        metric = _build_metric('pose/simplebaseline_asymmnet_small_x1.0_coco-256x192.py', ann_file=ann_file,
+                               outfile_prefix=outfile_prefix)
         metric.dataset_meta = _coco_meta()
         for a in gt['annotations']:
             k = np.asarray(kpt_by_ann[a['id']], np.float32).reshape(1, 17, 2)
