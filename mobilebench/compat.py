@@ -149,12 +149,11 @@ def _restricted_mmengine_pickle_files():
     if getattr(PickleHandler.load_from_fileobj, '_mobilebench_restricted', False):
         return
 
-    def load_from_fileobj(self, file, **kwargs):
-        kwargs.pop('encoding', None)
+    def load_from_fileobj(self, file, **kwargs):  # kwargs: pickle.Unpickler's encoding / errors
         source = getattr(file, 'name', None) or _find_mmengine_load_target()
         return restricted_load(file, source=source, expected=(
             'pickled data files are read with a restricted unpickler that accepts only plain data (dict, list, '
-            'str, numbers, numeric numpy arrays); convert the file to JSON, or re-save it as plain data'))
+            'str, numbers, numeric numpy arrays); convert the file to JSON, or re-save it as plain data'), **kwargs)
 
     load_from_fileobj._mobilebench_restricted = True
     PickleHandler.load_from_fileobj = load_from_fileobj

@@ -162,6 +162,13 @@ def restricted_load(file, source: Optional[str] = None, **kwargs):
     """``pickle.load`` of an open binary file through :class:`RestrictedUnpickler` (reads it whole, so
     arrays are bounded by its size)."""
     data = file.read()
+    source = source or getattr(file, 'name', '<file>')
     if isinstance(data, str):
-        raise TypeError(f'{source or file}: a pickle must be opened in binary mode')
-    return restricted_loads(data, source=source or getattr(file, 'name', '<file>'), **kwargs)
+        raise TypeError(f'{source}: a pickle must be opened in binary mode')
+    try:
+        return restricted_loads(data, source=source, **kwargs)
+    except UnsafePickleError:
+        raise
+    except Exception as exc:  # truncated, or not a pickle at all
+        raise ValueError(f'{source}: not a readable pickle ({type(exc).__name__}: {exc}); the file is truncated '
+                         f'or in another format. Re-create it, or use a JSON file.') from exc

@@ -555,3 +555,11 @@ def test_8_non_utf8_action_list_names_the_line(tmp_path):
         DATASETS.build(cfg)
     (tmp_path / 'list.txt').write_bytes('\ufeffa.avi 0\n'.encode('utf-8'))  # a BOM is not part of the name
     assert DATASETS.build(cfg).get_data_info(0)['filename'] == str(tmp_path / 'a.avi')
+
+
+def test_8_truncated_pickle_data_file_names_the_file(tmp_path):
+    import mmengine
+    path = tmp_path / 'cut.pkl'
+    path.write_bytes(pickle.dumps(dict(a=list(range(100))), protocol=2)[:40])
+    with pytest.raises(ValueError, match=r'cut\.pkl: not a readable pickle .*truncated'):
+        mmengine.load(str(path))
