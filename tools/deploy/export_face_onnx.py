@@ -12,10 +12,10 @@ import argparse
 
 
 def build_model(config, checkpoint=None, cfg_options=None):
-    import torch
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
+    from mmengine.runner import CheckpointLoader
 
+    import mobilebench.compat  # noqa: F401  (torch 2.13 / numpy 2 shims for the pinned stack)
     import mobilebench.face  # noqa: F401
     from mobilebench.config import load_config
     from mobilebench.registry import MODELS
@@ -25,7 +25,7 @@ def build_model(config, checkpoint=None, cfg_options=None):
     model_cfg['loss'] = None  # the class centres are not part of the deployed model
     model = MODELS.build(model_cfg)
     if checkpoint:
-        ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
+        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')  # torch.load(weights_only=True)
         state = ckpt.get('state_dict', ckpt)
         state = {k: v for k, v in state.items() if not k.startswith('loss_module.')}
         missing, unexpected = model.load_state_dict(state, strict=False)
