@@ -116,6 +116,7 @@ def _run(args, timeout=600):
 NO_VAL = ['val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
 
 
+@pytest.mark.slow  # three tools x (train + test): about 30 s of CPU each
 @pytest.mark.parametrize('pkg,config,metric', [
     ('mmdet', 'yolov3_asymmnet_small_coco-fixture.py', 'coco/bbox_mAP'),
     ('mmpose', 'simplebaseline_asymmnet_small_coco-fixture.py', 'coco/AP'),
@@ -177,3 +178,44 @@ def test_placeholders_resolve_after_the_last_edit(tmp_path):
     # and after --cfg-options: tapping two levels gives two widths
     two = load_config(path, {'model.backbone.out_indices': ('s16', 's32')})
     assert two.model.neck.in_channels == [400, 144]
+
+
+# ------------------------------------------------------------------------------ package graph
+def _imported_modules(path):
+    import ast
+    with open(path) as f:
+        tree = ast.parse(f.read(), path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            yield node.module
+
+
+def test_backbones_is_a_leaf_and_test_helpers_stay_in_tests():
+    for path in glob.glob(osp.join(REPO, 'backbones', '**', '*.py'), recursive=True):
+        suite = [m for m in _imported_modules(path) if m.split('.')[0] == 'mobilebench']
+        assert not suite, f'{path} imports the suite: {suite}'
+    for folder in ('backbones', 'mobilebench', 'tools', 'configs'):
+        for path in glob.glob(osp.join(REPO, folder, '**', '*.py'), recursive=True):
+            helpers = [m for m in _imported_modules(path) if m.split('.')[0] in ('short_runs', 'conftest', 'tests')]
+            assert not helpers, f'{path} imports test helpers: {helpers}'
+
+
+def test_importing_the_packages_patches_nothing():
+    # torch itself allow-lists its DTensor classes when torch.distributed.tensor is imported: only count the rest
+    code = ('import sys, torch, mmengine.logging.history_buffer as hb\n'
+            'def state():\n'
+            '    return ({g for g in torch.serialization.get_safe_globals()\n'
+            '             if not getattr(g, "__module__", "").startswith("torch.")}, hb.HistoryBuffer.__getstate__)\n'
+            'before = state()\n'
+            'import backbones, mobilebench, mobilebench.config\n'
+            'assert state() == before, "import patched torch / mmengine"\n'
+            'assert "mobilebench.compat" not in sys.modules\n'
+            'assert "mmaction.models.localizers.drn" not in sys.modules\n'
+            'import mobilebench.compat\n'
+            'assert hb.HistoryBuffer in state()[0] and "mmaction.models.localizers.drn" in sys.modules\n'
+            'print("ok")')
+    proc = subprocess.run([sys.executable, '-c', code], cwd=REPO, env=_env(), capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith('ok'), proc.stderr[-3000:]

@@ -101,7 +101,7 @@ def main(argv=None):
     repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     if repo not in sys.path:
         sys.path.insert(0, repo)
-    import mobilebench  # noqa: F401  (compat shims + registries)
+    import mobilebench.compat  # noqa: F401  (torch 2.13 / numpy 2 shims for the pinned stack)
     import backbones  # noqa: F401
     from mmengine.dist import get_rank
 

@@ -15,6 +15,7 @@ def build_model(config, checkpoint=None, cfg_options=None):
     import torch
     from mmengine.registry import init_default_scope
 
+    import mobilebench.compat  # noqa: F401  (torch 2.13 / numpy 2 shims for the pinned stack)
     import mobilebench.face  # noqa: F401
     from mobilebench.checkpoint import check_checkpoint_fits, state_dict_of
     from mobilebench.config import load_config

@@ -1,10 +1,11 @@
 # configs/pose/simplebaseline_asymmnet_small_x1.0_coco-256x192.py pointed at the four COCO val2017 images of
-# tests/data/pose/coco (train = test, ground-truth boxes) at 48x64, as a derived config any OpenMMLab tool
-# loads (see ./yolov3_asymmnet_small_coco-fixture.py). Used by tests/test_openmmlab_native.py.
+# tests/data/pose/coco (train = test, ground-truth boxes) at 64x96 (w x h, multiples of the stride 32), as a
+# derived config any OpenMMLab tool loads (see ./yolov3_asymmnet_small_coco-fixture.py). Used by
+# tests/test_openmmlab_native.py.
 _base_ = ['../../../configs/pose/simplebaseline_asymmnet_small_x1.0_coco-256x192.py']
 
 data_root = 'tests/data/pose/coco/'
-codec = dict(type='MSRAHeatmap', input_size=(48, 64), heatmap_size=(12, 16), sigma=2)
+codec = dict(type='MSRAHeatmap', input_size=(64, 96), heatmap_size=(16, 24), sigma=2)
 model = dict(head=dict(decoder=codec))
 train_pipeline = [
     dict(type='LoadImage'),

@@ -1,0 +1,34 @@
+# PASCAL VOC07+12 pieces for the detection VOC templates: mmdet 3.3.0 `configs/_base_/datasets/voc0712.py` (trainval
+# of VOC2007 and VOC2012 -> VOC2007 test, VOC 11-point mAP) as datasets *without* pipelines, under names of their
+# own, so that a template can list this file beside an upstream-derived base (mmengine forbids two bases that
+# define the same key) and add its detector's pipelines:
+#   train_dataloader = dict(dataset=dict(dataset=dict(_delete_=True, **_base_.voc0712_trainval,
+#       datasets=[dict(d, pipeline=_base_.train_pipeline) for d in _base_.voc0712_trainval_datasets])))
+#
+# Expected layout under data_root:
+#   VOC2007/{Annotations/*.xml, JPEGImages/*.jpg, ImageSets/Main/{trainval,test}.txt}
+#   VOC2012/{Annotations/*.xml, JPEGImages/*.jpg, ImageSets/Main/trainval.txt}
+# `mobilebench.VOCDataset` (mmdet's VOCDataset + input validation) raises FileNotFoundError naming the missing
+# path and this layout.
+voc_dataset_type = 'mobilebench.VOCDataset'
+voc_data_root = 'data/VOCdevkit/'
+
+voc0712_trainval_datasets = [
+    dict(
+        type=voc_dataset_type,
+        data_root=voc_data_root,
+        ann_file=f'{year}/ImageSets/Main/trainval.txt',
+        data_prefix=dict(sub_data_root=f'{year}/'),
+        filter_cfg=dict(filter_empty_gt=True, min_size=32, bbox_min_size=32)) for year in ('VOC2007', 'VOC2012')
+]
+# mmdet's VOCDataset stores VOC2007/VOC2012 as `dataset_type` in its metainfo; the two differ, so ConcatDataset must
+# ignore that key (as upstream voc0712.py does).
+voc0712_trainval = dict(type='ConcatDataset', ignore_keys=['dataset_type'])
+voc07_test = dict(
+    type=voc_dataset_type,
+    data_root=voc_data_root,
+    ann_file='VOC2007/ImageSets/Main/test.txt',
+    data_prefix=dict(sub_data_root='VOC2007/'),
+    test_mode=True)
+# VOC2007 test is scored with the 11-point interpolated AP (VOC07 protocol); written as pascal_voc/mAP.
+voc07_metric = dict(type='VOCMetric', metric='mAP', eval_mode='11points')
