@@ -292,7 +292,8 @@ def _finish(settings: RunSettings, run: RunSpec, record: Dict, t0: float, status
         untrained = result.get('untrained_metrics')
         record.update(metrics=metrics, untrained_metrics=untrained, complexity=result.get('complexity'),
                       latency=result.get('latency'), timings=result.get('timings'),
-                      train_iters=result.get('train_iters'), log_dir=result.get('log_dir'))
+                      train_iters=result.get('train_iters'), train_start_iter=result.get('train_start_iter'),
+                      log_dir=result.get('log_dir'))
         record['value'] = (metrics or {}).get(run.metric)
         record['untrained_value'] = (untrained or {}).get(run.metric) if untrained is not None else None
         if status == 'ok' and record['value'] is None:
