@@ -34,3 +34,21 @@ def atomic_write_json(path: str, data: Any, indent: int = 2) -> str:
             os.unlink(tmp)
         raise
     return path
+
+
+def atomic_write_text(path: str, text: str) -> str:
+    """Write ``text`` to ``path`` via a unique temporary file in the same folder + ``os.replace``."""
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(fd, 'w', newline='') as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

@@ -17,13 +17,11 @@ def main(argv=None):
     parser.add_argument('results', help='results folder written by tools/benchmark.py')
     parser.add_argument('--out', help='output folder (default: the results folder)')
     args = parser.parse_args(argv)
+    from mobilebench.benchmark.console import print_leaderboard_summary
     from mobilebench.benchmark.leaderboard import write_leaderboard
     paths = write_leaderboard(args.results, args.out)
-    problems = paths.pop('problems')
-    for p in problems:
-        print(f'not in the tables: {p["run_id"]} ({p["kind"]}): {p["detail"][:200]}')
-    for kind, path in paths.items():
-        print(f'leaderboard {kind}: {path}')
+    problems, summary, tasks = paths.pop('problems'), paths.pop('summary'), paths.pop('tasks')
+    print_leaderboard_summary(summary, tasks, problems, paths)
     return 0
 
 

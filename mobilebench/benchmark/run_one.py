@@ -1,17 +1,21 @@
 """One benchmark run, executed in its own process by :mod:`mobilebench.benchmark.runner`.
 
     python -m mobilebench.benchmark.run_one --config CFG.py --work-dir DIR --out RESULT.json
-        --input-shape 3 416 416 [--checkpoint CKPT] [--no-untrained] [--progress FILE]
+        --input-shape 3 416 416 [--checkpoint CKPT] [--no-untrained] [--progress FILE] [--resume]
         [--latency-warmup 3 --latency-repeats 10 --latency-threads 1] [--launcher none|pytorch|slurm]
 
-Phases: build the Runner; test the freshly initialised model (the "untrained" reference); train
-(or load ``--checkpoint``); test; count MAdds/params at the input shape; time the backbone on CPU.
-The result (metrics and measurements only; the sweep adds the metadata) is written atomically to
-``--out`` by rank 0. Any exception propagates: a non-zero exit is how the sweep learns of a failure.
+Phases: build the Runner; count MAdds/params at the input shape (first: a wrong ``input_shape`` fails in
+seconds, not after training); test the freshly initialised model (the "untrained" reference); train (or
+load ``--checkpoint``; ``--resume`` continues from the work dir's last mmengine checkpoint); test; time
+the backbone on CPU. The result (metrics and measurements only; the sweep adds the metadata) is written
+atomically to ``--out`` by rank 0 after every phase, ``complete: false`` until the end; if a phase
+raises, the result keeps what was measured before, plus ``phase`` and ``error``, and the exception
+propagates: a non-zero exit is how the sweep learns of a failure.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import os.path as osp
 import sys
@@ -27,6 +31,9 @@ def parse_args(argv=None):
                         help='model input shape without batch, e.g. 3 416 416')
     parser.add_argument('--checkpoint', default=None, help='test this checkpoint instead of training')
     parser.add_argument('--no-untrained', action='store_true', help='skip the untrained reference test')
+    parser.add_argument('--resume', action='store_true',
+                        help='resume training from the work dir\'s last checkpoint (an interrupted attempt); '
+                             'the untrained metrics of that attempt are kept')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--progress', default=None, help='file where progress is reported (JSON)')
     parser.add_argument('--latency-warmup', type=int, default=3)
@@ -51,11 +58,8 @@ class Progress:
         self.state.update(kwargs)
         if not self.path:
             return
-        import json
-        tmp = self.path + '.tmp'
-        with open(tmp, 'w') as f:
-            json.dump(self.state, f)
-        os.replace(tmp, self.path)
+        from mobilebench.fileio import atomic_write_json
+        atomic_write_json(self.path, self.state, indent=None)  # a unique temporary file per write
 
 
 def _progress_hook(progress: Progress):
@@ -66,6 +70,7 @@ def _progress_hook(progress: Progress):
         priority = 'VERY_LOW'
 
         def before_train(self, runner):
+            progress.start_iter = runner.iter  # > 0 when resumed from a checkpoint
             progress.update(phase='train', done=runner.iter, total=runner.max_iters)
 
         def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
@@ -123,45 +128,84 @@ def main(argv=None):
             raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
         cfg.load_from = args.checkpoint
         cfg.partial_load = False  # a checkpoint that does not fit the model is an error, not a random model
+    previous = {}
+    if args.resume:
+        cfg.resume = True
+        try:  # the interrupted attempt's partial result (its untrained metrics are reused)
+            with open(args.out) as f:
+                previous = json.load(f)
+        except (OSError, ValueError):
+            previous = {}
     progress.update(phase='build')
     runner = build_runner(cfg)
     runner.register_hook(_progress_hook(progress))
     timings['build_s'] = time.perf_counter() - t0
     is_main = get_rank() == 0
 
-    result = dict(untrained_metrics=None)
-    if not args.no_untrained and not args.checkpoint:
-        t = time.perf_counter()
-        progress.update(phase='test untrained', done=0, total=0)
-        # the weights a training run starts from (init_weights is idempotent, train() keeps them)
-        runner._init_model_weights()
-        result['untrained_metrics'] = _clean(runner.test())
-        timings['untrained_test_s'] = time.perf_counter() - t
-    if not args.checkpoint:
-        t = time.perf_counter()
-        runner.train()
-        timings['train_s'] = time.perf_counter() - t
-        result['train_iters'] = int(runner.iter)
-    t = time.perf_counter()
-    progress.update(phase='test', done=0, total=0)
-    result['metrics'] = _clean(runner.test())
-    timings['test_s'] = time.perf_counter() - t
+    result = dict(untrained_metrics=None, complete=False, phase='build')
 
-    if is_main:
-        t = time.perf_counter()
-        progress.update(phase='complexity', done=0, total=0)
-        result['complexity'] = model_complexity(runner.model, args.input_shape)
-        timings['complexity_s'] = time.perf_counter() - t
-        t = time.perf_counter()
-        progress.update(phase='latency', done=0, total=args.latency_repeats)
-        result['latency'] = backbone_latency(runner.model, args.input_shape, args.latency_warmup,
-                                             args.latency_repeats, args.latency_threads)
-        timings['latency_s'] = time.perf_counter() - t
-        timings['total_s'] = time.perf_counter() - t0
+    def save(phase):
+        result['phase'] = phase
         result['timings'] = timings
-        result['log_dir'] = runner.log_dir
-        atomic_write_json(args.out, result)
-        progress.update(phase='done')
+        if is_main:
+            atomic_write_json(args.out, result)
+
+    phase = 'complexity'
+    try:
+        if is_main:  # weights do not change MAdds/params: count before training, so a bad shape fails fast
+            t = time.perf_counter()
+            progress.update(phase=phase, done=0, total=0)
+            result['complexity'] = model_complexity(runner.model, args.input_shape)
+            timings['complexity_s'] = time.perf_counter() - t
+            save(phase)
+        if not args.no_untrained and not args.checkpoint:
+            phase = 'untrained test'
+            if previous.get('untrained_metrics') is not None:
+                result['untrained_metrics'] = previous['untrained_metrics']
+                timings['untrained_test_s'] = (previous.get('timings') or {}).get('untrained_test_s')
+            else:
+                t = time.perf_counter()
+                progress.update(phase=phase, done=0, total=0)
+                resume, runner._resume = runner._resume, False  # test the fresh weights, not the checkpoint
+                # the weights a training run starts from (init_weights is idempotent, train() keeps them)
+                runner._init_model_weights()
+                result['untrained_metrics'] = _clean(runner.test())
+                runner._resume = resume
+                timings['untrained_test_s'] = time.perf_counter() - t
+            save(phase)
+        if not args.checkpoint:
+            phase = 'train'
+            t = time.perf_counter()
+            runner.train()
+            timings['train_s'] = time.perf_counter() - t
+            result['train_iters'] = int(runner.iter)
+            result['train_start_iter'] = int(getattr(progress, 'start_iter', 0))
+            if args.resume:
+                result['resumed'] = True
+            save(phase)
+        phase = 'test'
+        t = time.perf_counter()
+        progress.update(phase=phase, done=0, total=0)
+        result['metrics'] = _clean(runner.test())
+        timings['test_s'] = time.perf_counter() - t
+        save(phase)
+        if is_main:
+            phase = 'latency'
+            t = time.perf_counter()
+            progress.update(phase=phase, done=0, total=args.latency_repeats)
+            result['latency'] = backbone_latency(runner.model, args.input_shape, args.latency_warmup,
+                                                 args.latency_repeats, args.latency_threads)
+            timings['latency_s'] = time.perf_counter() - t
+            timings['total_s'] = time.perf_counter() - t0
+            result['log_dir'] = runner.log_dir
+            result['complete'] = True
+            save('done')
+            progress.update(phase='done')
+    except BaseException as exc:
+        if not isinstance(exc, KeyboardInterrupt):  # keep what was measured; say where it stopped
+            result['error'] = f'{phase}: {type(exc).__name__}: {exc}'[:1000]
+            save(phase)
+        raise
 
 
 if __name__ == '__main__':

@@ -24,7 +24,8 @@ A benchmark config is a plain mmengine config::
     latency = dict(warmup=3, repeats=10, threads=1)
     checkpoints = dict()    # optional 'task/backbone_name' -> checkpoint: test it, do not train
 
-Paths are relative to the repository root (the working directory of ``tools/benchmark.py``).
+Paths are relative to the repository root (the working directory of ``tools/benchmark.py``). Every key is
+checked against :mod:`mobilebench.benchmark.schema` when the config is loaded.
 """
 from __future__ import annotations
 
@@ -35,12 +36,14 @@ from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
+from .schema import BenchmarkConfigError, validate_benchmark
+
 _NAME_OK = re.compile(r'^[A-Za-z0-9_.\-]+$')
 
 
 @dataclass
 class RunSpec:
-    """One (task, backbone) run of a sweep.
+    """One (task, backbone, seed) run of a sweep.
 
     Args:
         task: task key in the benchmark config's ``tasks``.
@@ -54,6 +57,9 @@ class RunSpec:
         input_shape: model input shape without the batch dimension.
         checkpoint: test this checkpoint instead of training.
         rewrite: tree-wide edits of the composed config (see :func:`apply_rewrites`).
+        seed: ``randomness.seed`` of the run.
+        seed_in_id: the sweep has several seeds: the run id ends with ``__s<seed>``.
+        slurm: Slurm resources of the run (the config's ``slurm`` updated by the task's ``slurm``).
     """
     task: str
     backbone: str
@@ -67,25 +73,40 @@ class RunSpec:
     higher_is_better: bool = True
     checkpoint: Optional[str] = None
     rewrite: List[Dict] = field(default_factory=list)
+    seed: int = 0
+    seed_in_id: bool = False
+    slurm: Dict = field(default_factory=dict)
 
     @property
     def run_id(self) -> str:
-        return f'{self.task}__{self.backbone}'
+        base = f'{self.task}__{self.backbone}'
+        return f'{base}__s{self.seed}' if self.seed_in_id else base
+
+    @property
+    def selectors(self) -> set:
+        """The ``--only`` names that select this run."""
+        names = {self.task, self.backbone, f'{self.task}/{self.backbone}'}
+        if self.seed_in_id:
+            names |= {f's{self.seed}', f'{self.task}/{self.backbone}/s{self.seed}'}
+        return names
 
 
 def _backbone_entries(bench: Config, path: str) -> List[Dict]:
     entries = bench.get('backbones')
     if not entries:
-        raise ValueError(f'{path}: `backbones` is missing or empty; list backbone files, e.g. '
+        raise BenchmarkConfigError(f'{path}: `backbones` is missing or empty; list backbone files, e.g. '
                          f"backbones = ['configs/_base_/backbones/mobilenetv2_x1.0.py']")
     out = []
     for i, entry in enumerate(entries):
         if isinstance(entry, str):
             entry = dict(file=entry)
-        else:
+        elif isinstance(entry, dict):
             entry = dict(entry)
+        else:
+            raise BenchmarkConfigError(f'{path}: backbones[{i}] = {entry!r}: write a backbone file path or '
+                                       f'dict(file=..., name=..., widen_factor=...)')
         if 'file' not in entry:
-            raise ValueError(f'{path}: backbones[{i}] has no `file`; write the backbone file path as a '
+            raise BenchmarkConfigError(f'{path}: backbones[{i}] has no `file`; write the backbone file path as a '
                              f'string or dict(file=..., name=..., widen_factor=...)')
         if not osp.isfile(entry['file']):
             raise FileNotFoundError(f'{path}: backbones[{i}] file not found: {entry["file"]} '
@@ -95,68 +116,102 @@ def _backbone_entries(bench: Config, path: str) -> List[Dict]:
             bb = Config.fromfile(entry['file'])
             name = bb.get('backbone_name') or osp.splitext(osp.basename(entry['file']))[0]
         if not _NAME_OK.match(name):
-            raise ValueError(f'{path}: backbones[{i}] name {name!r} may only hold letters, digits, '
+            raise BenchmarkConfigError(f'{path}: backbones[{i}] name {name!r} may only hold letters, digits, '
                              f'"_", "-" and "."')
         out.append(dict(name=name, file=entry.pop('file'), overrides=entry))
     names = [e['name'] for e in out]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ValueError(f'{path}: duplicate backbone names {dup}; give each entry a distinct `name`')
+        raise BenchmarkConfigError(f'{path}: duplicate backbone names {dup}; give each entry a distinct `name`')
     return out
 
 
-def load_benchmark(path: str) -> Config:
-    """Read and validate a benchmark config."""
+def load_benchmark(path: str, cfg_options: Optional[Dict] = None) -> Config:
+    """Read a benchmark config and check it against the schema (:mod:`.schema`).
+
+    Args:
+        path: the config file.
+        cfg_options: ``--cfg-options`` overrides (``key=value``, dotted keys), merged before the check.
+
+    Raises:
+        FileNotFoundError: the config, a template or a backbone file does not exist.
+        BenchmarkConfigError: an unknown key, a wrong type or a value out of range (named).
+    """
     if not osp.isfile(path):
         raise FileNotFoundError(f'benchmark config not found: {path}')
     bench = Config.fromfile(path)
-    tasks = bench.get('tasks')
-    if not tasks:
-        raise ValueError(f'{path}: `tasks` is missing or empty; write tasks = dict(name=dict('
-                         f'template=..., metric=..., input_shape=(3, H, W)))')
-    for name, task in tasks.items():
+    if cfg_options:
+        bench.merge_from_dict(cfg_options)
+    from .published import PUBLISHED
+    validate_benchmark(bench.to_dict(), path, published_keys=list(PUBLISHED))
+    for name, task in bench.tasks.items():
         if not _NAME_OK.match(name):
-            raise ValueError(f'{path}: task name {name!r} may only hold letters, digits, "_", "-", "."')
-        for key in ('template', 'metric', 'input_shape'):
-            if key not in task:
-                raise ValueError(f'{path}: tasks.{name} has no `{key}`')
+            raise BenchmarkConfigError(f'{path}: task name {name!r} may only hold letters, digits, "_", "-", "."')
         if not osp.isfile(task['template']):
-            raise FileNotFoundError(f'{path}: tasks.{name}.template not found: {task["template"]}')
+            raise FileNotFoundError(f'{path}: tasks.{name}.template not found: {task["template"]} '
+                                    f'(paths are relative to the repository root)')
     _backbone_entries(bench, path)
     return bench
 
 
+def bench_seeds(bench: Config) -> List[int]:
+    """The seeds of a sweep: ``seeds`` if given, else ``[seed]`` (default 0)."""
+    return [int(s) for s in bench['seeds']] if bench.get('seeds') else [int(bench.get('seed', 0))]
+
+
 def plan_runs(bench: Config, path: str = 'benchmark config', only: Optional[Sequence[str]] = None) -> List[RunSpec]:
-    """Expand a benchmark config into its runs (tasks outer, backbones inner).
+    """Expand a benchmark config into its runs (tasks outer, then backbones, then seeds).
 
     Args:
         bench: the loaded benchmark config.
         path: its path (for error messages).
         only: names to keep; a run is kept when its task or backbone name is listed
-            (``'task/backbone'`` selects one run).
+            (``'task/backbone'`` selects one run; with several seeds ``s<seed>`` selects a seed and
+            ``'task/backbone/s<seed>'`` one run).
     """
     checkpoints = dict(bench.get('checkpoints') or {})
+    seeds = bench_seeds(bench)
+    slurm_all = _to_plain(bench.get('slurm') or {})
     runs = []
     for task_name, task in bench.tasks.items():
+        slurm = dict(slurm_all, **_to_plain(task.get('slurm') or {}))
         for bb in _backbone_entries(bench, path):
-            spec = RunSpec(
-                task=task_name, backbone=bb['name'], template=task['template'], backbone_file=bb['file'],
-                backbone_overrides=dict(bb['overrides']),
-                overrides=_to_plain(task.get('overrides', {})), metric=task['metric'],
-                metrics=list(task.get('metrics') or [task['metric']]),
-                input_shape=tuple(task['input_shape']),
-                higher_is_better=bool(task.get('higher_is_better', True)),
-                checkpoint=checkpoints.get(f'{task_name}/{bb["name"]}'),
-                rewrite=[dict(r) for r in task.get('rewrite', [])])
-            runs.append(spec)
+            for seed in seeds:
+                runs.append(RunSpec(
+                    task=task_name, backbone=bb['name'], template=task['template'], backbone_file=bb['file'],
+                    backbone_overrides=dict(bb['overrides']),
+                    overrides=_to_plain(task.get('overrides', {})), metric=task['metric'],
+                    metrics=list(task.get('metrics') or [task['metric']]),
+                    input_shape=tuple(task['input_shape']),
+                    higher_is_better=bool(task.get('higher_is_better', True)),
+                    checkpoint=checkpoints.get(f'{task_name}/{bb["name"]}'),
+                    rewrite=[dict(r) for r in task.get('rewrite', [])], seed=seed,
+                    seed_in_id=len(seeds) > 1, slurm=slurm))
+    unknown = sorted(set(checkpoints) - {f'{r.task}/{r.backbone}' for r in runs})
+    if unknown:
+        raise BenchmarkConfigError(f'{path}: checkpoints {unknown} name no planned run; keys are '
+                                   f"'task/backbone_name', e.g. {runs[0].task + '/' + runs[0].backbone!r}")
     if only:
         wanted = set(only)
-        known = {r.task for r in runs} | {r.backbone for r in runs} | {f'{r.task}/{r.backbone}' for r in runs}
+        known = set().union(*(r.selectors for r in runs))
         unknown = sorted(wanted - known)
         if unknown:
-            raise ValueError(f'--only {unknown} matches no task or backbone of {path}; known: {sorted(known)}')
-        runs = [r for r in runs if r.task in wanted or r.backbone in wanted or f'{r.task}/{r.backbone}' in wanted]
+            raise BenchmarkConfigError(f'--only {unknown} matches no task or backbone of {path}; '
+                                       f'known: {sorted(known)}')
+        runs = [r for r in runs if r.selectors & wanted]
     return runs
+
+
+def compose_run(run: RunSpec) -> Config:
+    """The full mmengine config of a run: template + backbone file + overrides, then the rewrites."""
+    from mobilebench.config import compose_config
+    overrides = dict(run.overrides)
+    if run.backbone_overrides:
+        overrides.update({f'model.backbone.{k}': v for k, v in run.backbone_overrides.items()})
+    cfg = compose_config(run.template, run.backbone_file, overrides)
+    if run.rewrite:
+        cfg = Config(apply_rewrites(cfg.to_dict(), run.rewrite, f'tasks.{run.task}.rewrite'), filename=cfg.filename)
+    return cfg
 
 
 def _norm(value):

@@ -66,10 +66,19 @@ class MBToyColors(BaseDataset):
 
 @METRICS.register_module()
 class MBToyAccuracy(BaseMetric):
+    """Accuracy in %; ``fail_on_call=k`` raises at the k-th evaluation of the process (a late failure)."""
     default_prefix = 'toy'
+    calls = 0
+
+    def __init__(self, fail_on_call=None, **kwargs):
+        super().__init__(**kwargs)
+        self.fail_on_call = fail_on_call
 
     def process(self, data_batch, data_samples):
         self.results.extend(int(s['pred'] == s['gt']) for s in data_samples)
 
     def compute_metrics(self, results):
+        MBToyAccuracy.calls += 1
+        if self.fail_on_call is not None and MBToyAccuracy.calls >= self.fail_on_call:
+            raise RuntimeError(f'MBToyAccuracy: failing at evaluation {MBToyAccuracy.calls} as configured')
         return dict(accuracy=100.0 * sum(results) / max(len(results), 1))

@@ -1,0 +1,172 @@
+"""The leaderboard's table model: gather a results folder's run records into per-task rows.
+
+:func:`gather` reads ``benchmark.json`` and every ``runs/*.json`` and checks each record's structure
+(:func:`.records.record_problems`): a record that is not valid JSON, or valid JSON with wrong types, is
+listed as ``corrupt`` with the reason, never fatal. A NaN or infinite metric is treated as missing.
+Several seeds of one (task, backbone) are one row: the mean of each metric, with the standard deviation
+and the number of seeds.
+"""
+from __future__ import annotations
+
+import glob
+import os.path as osp
+import statistics
+from typing import Dict, List, Optional
+
+from .published import published_rows
+from .records import finite, read_json, record_problems
+
+
+def _plan_problems(plan) -> Optional[str]:
+    if not isinstance(plan, dict):
+        return f'a JSON object was expected, got {type(plan).__name__}'
+    tasks = plan.get('tasks', {})
+    if not isinstance(tasks, dict) or not all(isinstance(t, dict) for t in tasks.values()):
+        return '`tasks` is not an object of task definitions'
+    for name, t in tasks.items():
+        if not isinstance(t.get('metric', ''), (str, type(None))):
+            return f'`tasks.{name}.metric` is not a string'
+        metrics = t.get('metrics', [])
+        if metrics is not None and not (isinstance(metrics, list) and all(isinstance(m, str) for m in metrics)):
+            return f'`tasks.{name}.metrics` is not a list of strings'
+    runs = plan.get('runs', [])
+    if not isinstance(runs, list) or not all(isinstance(r, str) for r in runs):
+        return '`runs` is not a list of run ids'
+    return None
+
+
+def gather(results_dir: str) -> Dict:
+    """Read ``benchmark.json`` and every ``runs/*.json`` of ``results_dir``; never raises on a bad file.
+
+    Returns:
+        dict with ``tasks`` (task -> definition), ``runs`` (ok records), ``problems`` (list of dicts with
+        ``run_id``, ``kind`` in missing/failed/running/corrupt, ``detail``) and ``name``.
+    """
+    if not osp.isdir(results_dir):
+        raise FileNotFoundError(f'results folder not found: {results_dir} (run tools/benchmark.py first)')
+    plan, problems = {}, []
+    plan_path = osp.join(results_dir, 'benchmark.json')
+    if osp.exists(plan_path):
+        try:
+            plan = read_json(plan_path)
+            bad = _plan_problems(plan)
+            if bad:
+                raise ValueError(bad)
+        except (OSError, ValueError) as exc:
+            problems.append(dict(run_id='benchmark.json', kind='corrupt', detail=f'{plan_path}: {exc}'))
+            plan = {}
+    tasks = dict(plan.get('tasks') or {})
+    runs, seen = [], set()
+    for path in sorted(glob.glob(osp.join(results_dir, 'runs', '*.json'))):
+        run_id = osp.splitext(osp.basename(path))[0]
+        seen.add(run_id)
+        try:
+            rec = read_json(path)
+            bad = record_problems(rec)
+            if bad:
+                raise ValueError('; '.join(bad))
+        except (OSError, ValueError) as exc:
+            problems.append(dict(run_id=run_id, kind='corrupt', detail=f'{path}: {exc}'))
+            continue
+        if rec['status'] == 'ok':
+            runs.append(rec)
+            if rec['task'] not in tasks:
+                tasks[rec['task']] = dict(metric=rec.get('metric'), metrics=rec.get('metrics_shown') or
+                                          [rec.get('metric')], higher_is_better=rec.get('higher_is_better', True))
+        elif rec['status'] == 'failed':
+            problems.append(dict(run_id=run_id, kind='failed', detail=str(rec.get('error') or 'no error recorded')))
+        else:
+            problems.append(dict(run_id=run_id, kind='running',
+                                 detail='interrupted or still running; re-run tools/benchmark.py to finish it'))
+    for run_id in plan.get('runs', []):
+        if run_id not in seen:
+            problems.append(dict(run_id=run_id, kind='missing', detail='planned but no record yet'))
+    return dict(name=str(plan.get('name', osp.basename(osp.normpath(results_dir)))), tasks=tasks, runs=runs,
+                problems=problems)
+
+
+def _m(value, scale=1e-6):
+    value = finite(value)
+    return None if value is None else value * scale
+
+
+def _mean(values):
+    values = [v for v in values if v is not None]
+    return statistics.fmean(values) if values else None
+
+
+def _section(rec, key) -> Dict:
+    value = rec.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def task_rows(data: Dict, task: str) -> List[Dict]:
+    """Rows of one task: reproduced backbones sorted best first (mean over seeds), then the published rows.
+
+    A missing, NaN or infinite headline value sorts last.
+    """
+    tdef = data['tasks'][task]
+    metric = tdef.get('metric')
+    by_backbone: Dict[str, List[Dict]] = {}
+    for rec in data['runs']:
+        if rec['task'] == task:
+            by_backbone.setdefault(rec['backbone'], []).append(rec)
+    rows = []
+    for backbone, recs in by_backbone.items():
+        keys = sorted({k for r in recs for k in _section(r, 'metrics')})
+        metrics = {k: _mean([finite(_section(r, 'metrics').get(k)) for r in recs]) for k in keys}
+        values = [finite(_section(r, 'metrics').get(metric)) for r in recs]
+        values = [v for v in values if v is not None]
+        first = recs[0]
+        cx, lat = _section(first, 'complexity'), _section(first, 'latency')
+        rows.append(dict(
+            backbone=backbone, source='reproduced', metrics=metrics, value=_mean(values),
+            value_std=statistics.stdev(values) if len(values) > 1 else None, seeds=len(recs),
+            untrained=_mean([finite(_section(r, 'untrained_metrics').get(metric)) for r in recs]),
+            madds_m=_m(cx.get('madds')), params_m=_m(cx.get('params')), backbone_madds_m=_m(cx.get('backbone_madds')),
+            latency_ms=_mean([finite(_section(r, 'latency').get('median_ms')) for r in recs]) if lat else None,
+            wall_s=_mean([finite(_section(r, 'meta').get('wall_time_s')) for r in recs])))
+    sign = 1 if tdef.get('higher_is_better', True) else -1
+    rows.sort(key=lambda r: (r['value'] is None, -sign * (r['value'] or 0), r['backbone']))
+    for pub in published_rows(tdef.get('published_key')):
+        rows.append(dict(backbone=pub['backbone'], source=f'published: {pub["source"]} ({pub["dataset"]})',
+                         metrics=pub['metrics'], value=pub['metrics'].get(metric), value_std=None, seeds=None,
+                         untrained=None, madds_m=pub['madds_m'], params_m=pub['params_m'], backbone_madds_m=None,
+                         latency_ms=None, wall_s=None))
+    return rows
+
+
+def pareto_front(points: List[tuple], higher_is_better: bool = True) -> List[int]:
+    """Indices of the points (cost, value) not dominated by another (lower cost and better value)."""
+    front = []
+    for i, (c, v) in enumerate(points):
+        dominated = False
+        for j, (c2, v2) in enumerate(points):
+            better = v2 >= v if higher_is_better else v2 <= v
+            strictly = (c2 < c or (v2 > v if higher_is_better else v2 < v))
+            if j != i and c2 <= c and better and strictly:
+                dominated = True
+                break
+        if not dominated:
+            front.append(i)
+    return front
+
+
+def summary(data: Dict) -> List[Dict]:
+    """Per backbone: rank on each task's headline metric and the mean rank (lower is better)."""
+    ranks: Dict[str, Dict[str, int]] = {}
+    for task in data['tasks']:
+        rows = [r for r in task_rows(data, task) if r['source'] == 'reproduced' and r['value'] is not None]
+        for i, row in enumerate(rows):
+            ranks.setdefault(row['backbone'], {})[task] = i + 1
+    out = []
+    for bb, per_task in ranks.items():
+        out.append(dict(backbone=bb, ranks=per_task, mean_rank=sum(per_task.values()) / len(per_task),
+                        tasks=len(per_task)))
+    out.sort(key=lambda r: (-r['tasks'], r['mean_rank']))
+    return out
+
+
+def metric_columns(data: Dict, task: str) -> List[str]:
+    tdef = data['tasks'][task]
+    return [m for m in (tdef.get('metrics') or [tdef.get('metric')]) if m]
