@@ -86,9 +86,10 @@ def compare_state_dict(model: nn.Module, state_dict: Mapping) -> StateDictDiff:
     own = model.state_dict()
     diff = StateDictDiff()
     for key, value in own.items():
+        if _ignored(key):
+            continue
         if key not in state_dict:
-            if not _ignored(key):
-                diff.missing.append(key)
+            diff.missing.append(key)
             continue
         theirs = state_dict[key]
         shape = tuple(getattr(theirs, 'shape', ()))
