@@ -3,12 +3,12 @@
 Importing this module applies every shim once. The entry points import it: each config lists it first in
 its ``custom_imports`` (so mmdet's / mmpose's / mmaction2's own ``tools/train.py`` and ``mim train`` get it
 from ``Config.fromfile``), and the suite's tools and the test session import it before anything else. The
-``backbones`` package and ``import mobilebench`` do not. Every shim names the upstream bug it covers. Security is not weakened: checkpoints keep
-``torch.load(weights_only=True)``; we only allow-list the plain-data classes that mmengine's own
-checkpoints contain. The security shims (explicit ``weights_only=True`` for every implicit
-``torch.load``, a restricted unpickler for mmengine's ``.pkl`` and PyYAML's safe loader for its
-``.yaml`` data-file handlers, image errors that name the file) are separate functions, listed in
-docs/reliability.md.
+``backbones`` package and ``import mobilebench`` do not. Every shim names the upstream bug it covers.
+Security is not weakened: checkpoints keep ``torch.load(weights_only=True)``; we only allow-list the
+plain-data classes that mmengine's own checkpoints contain.
+The security shims (explicit ``weights_only=True`` for every implicit ``torch.load``, a restricted
+unpickler for mmengine's ``.pkl`` and PyYAML's safe loader for its ``.yaml`` data-file handlers, image
+errors that name the file) are separate functions, listed in docs/reliability.md.
 """
 from __future__ import annotations
 
@@ -73,9 +73,10 @@ def _stub_mmaction_drn():
 def _stub_mmpose_simcc_vis():
     # mmpose 1.3.2 `visualization/local_visualizer.py` imports `simcc_vis.py`, which does
     # `from torchvision.transforms import ToPILImage` at module level: with no torchvision (the CPU
-    # stack must not install it: the PyPI torchvision wheel is a CUDA build that fails to load on torch+cpu) `PoseLocalVisualizer`, and so every mmpose
-    # Runner, fails to import. SimCCVisualizer only draws SimCC heatmaps (never used by heatmap
-    # models); a stand-in that raises on use keeps the rest of mmpose.visualization importable.
+    # stack must not install it: the PyPI torchvision wheel is a CUDA build that fails to load on
+    # torch+cpu) `PoseLocalVisualizer`, and so every mmpose Runner, fails to import. SimCCVisualizer
+    # only draws SimCC heatmaps (never used by heatmap models); a stand-in that raises on use keeps the
+    # rest of mmpose.visualization importable.
     import importlib.util
     if 'mmpose.visualization.simcc_vis' in sys.modules or importlib.util.find_spec('torchvision') is not None:
         return

@@ -68,7 +68,8 @@ def test_every_backbone_and_task_has_an_action_config():
             path = _config(bb, task)
             assert osp.isfile(path), path
             text = open(path).read()
-            assert 'in_channels' not in text and f'_base_/backbones/{bb}.py' in text
+            assert 'cls_head=dict(in_channels=' in text and '@backbone' not in text
+            assert f'_base_/backbones/{bb}.py' in text
 
 
 def test_label_maps_are_mmaction_order():
