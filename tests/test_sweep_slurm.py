@@ -3,8 +3,8 @@
 The fast tests go through submitit's ``LocalExecutor`` (``--executor submitit-local``: the same submission
 path as Slurm, jobs are processes here) on the toy task of ``tests/data/benchmark/`` (2 backbones x 2 tasks,
 real mmengine training): kill the sweep midway and resume it, and preempt a job (SIGUSR2, what Slurm sends
-before a time limit) so that it requeues and resumes from its mmengine checkpoint. The ``slow`` test runs
-the same sweep on a real Slurm cluster (``tools/slurm/start_local_cluster.sh`` starts a one-node one).
+before a time limit) so that it requeues and resumes from its mmengine checkpoint (``slow``: one longer
+run). The other ``slow`` test runs the same sweep on a real Slurm cluster (``tools/slurm/start_local_cluster.sh`` starts a one-node one).
 """
 import glob
 import json
@@ -124,6 +124,7 @@ def test_submitit_sweep_killed_midway_then_resumed(tmp_path):
     assert again.returncode == 0 and '0 run(s) submitted' in again.stdout and _records(results) == after
 
 
+@pytest.mark.slow
 def test_preempted_job_resumes_from_its_checkpoint(tmp_path):
     """SIGUSR2 to a running job (Slurm's preemption / time-limit signal): submitit requeues it and the run
     continues from its last mmengine checkpoint instead of starting over."""

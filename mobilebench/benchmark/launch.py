@@ -155,7 +155,7 @@ def execute_run(settings: RunSettings, run: RunSpec, position: int = 1, stop: Op
     t0 = time.time()
     wdir = work_dir(settings.results_dir, run.run_id)
     os.makedirs(wdir, exist_ok=True)
-    rank_suffix = '' if write_records else f'.rank{os.environ.get("SLURM_PROCID", "x")}'
+    rank_suffix = '' if write_records else f'_rank{os.environ.get("SLURM_PROCID", "x")}'
     out_path = osp.join(wdir, 'result.json' if write_records else f'result{rank_suffix}.json')
     progress_path = osp.join(wdir, f'progress{rank_suffix}.json')
     log_path = osp.join(wdir, f'run{rank_suffix}.log')
@@ -175,7 +175,7 @@ def execute_run(settings: RunSettings, run: RunSpec, position: int = 1, stop: Op
     try:
         cfg = compose_run(run)
         text = cfg.pretty_text
-        cfg_path = osp.join(wdir, 'config.py')
+        cfg_path = osp.join(wdir, f'config{rank_suffix}.py')  # each rank of a job its own file
         cfg.dump(cfg_path)
         record['meta']['config_hash'] = config_hash(text)
         record['meta']['spec_hash'] = settings.hash_of(run, text)

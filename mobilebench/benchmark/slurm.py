@@ -241,12 +241,15 @@ def run_states(sweep, kind: str = 'local') -> List[Dict]:
     job ``squeue`` lists, or a live local process); ``pending``: nothing yet, or an interrupted attempt
     (resumed from its checkpoint when submitted again); ``changed``: finished with another config.
     """
-    states = slurm_job_states() if kind == 'slurm' or shutil.which('squeue') else None
+    claims = {run.run_id: sweep.claims.read(run.run_id) for run in sweep.runs}
+    # squeue only when Slurm is involved (it can take seconds to answer when no controller runs)
+    ask = kind == 'slurm' or any((c or {}).get('executor') == 'slurm' for c in claims.values())
+    states = slurm_job_states() if ask else None
     active = active_jobs(states)
     out = []
     for run in sweep.runs:
         rec = read_record(record_path(sweep.results_dir, run.run_id)) or {}
-        claim = sweep.claims.read(run.run_id)
+        claim = claims[run.run_id]
         job_id = (claim or {}).get('job_id') or (rec.get('meta') or {}).get('job_id')
         status = rec.get('status')
         detail = ''
