@@ -91,14 +91,19 @@ def task_rows(data: Dict, task: str) -> List[Dict]:
                          untrained=(rec.get('untrained_metrics') or {}).get(metric),
                          madds_m=_m(cx.get('madds')), params_m=_m(cx.get('params')),
                          backbone_madds_m=_m(cx.get('backbone_madds')),
+                         convention=cx.get('convention', 'true') if cx else None,
+                         by_convention={k: dict(madds_m=_m(v.get('madds')), params_m=_m(v.get('params')))
+                                        for k, v in (cx.get('by_convention') or {}).items()},
                          latency_ms=lat.get('median_ms'), wall_s=(rec.get('meta') or {}).get('wall_time_s')))
     sign = 1 if tdef.get('higher_is_better', True) else -1
     rows.sort(key=lambda r: (r['value'] is None, -sign * (r['value'] or 0)))
     for pub in published_rows(tdef.get('published_key')):
-        rows.append(dict(backbone=pub['backbone'], source=f'published: {pub["source"]} ({pub["dataset"]})',
+        source = pub['source'] if pub['source'].startswith(('published', 'upstream')) else \
+            f'published: {pub["source"]}'
+        rows.append(dict(backbone=pub['backbone'], source=f'{source} ({pub["dataset"]})',
                          metrics=pub['metrics'], value=pub['metrics'].get(metric), untrained=None,
                          madds_m=pub['madds_m'], params_m=pub['params_m'], backbone_madds_m=None,
-                         latency_ms=None, wall_s=None))
+                         convention=pub.get('convention'), by_convention={}, latency_ms=None, wall_s=None))
     return rows
 
 
@@ -143,6 +148,27 @@ def _fmt(value, digits=4):
     return str(value)
 
 
+def _convention(row) -> str:
+    return row.get('convention') or ('n/a' if row['madds_m'] is None and row['params_m'] is None else 'true')
+
+
+def plot_points(data: Dict, task: str):
+    """(convention, reproduced rows, published rows) to plot together: MAdds are only compared within one
+    convention. The published rows' convention is used when every reproduced row was also counted in it;
+    otherwise ``true``, and published rows counted differently are left out."""
+    rows = [r for r in task_rows(data, task) if r['value'] is not None]
+    mine = [r for r in rows if r['source'] == 'reproduced' and r['madds_m'] is not None]
+    pub = [r for r in rows if r['source'] != 'reproduced' and r['madds_m'] is not None]
+    conventions = {r['convention'] for r in pub}
+    convention = 'true'
+    if len(conventions) == 1 and mine and all(next(iter(conventions)) in r['by_convention'] for r in mine):
+        convention = next(iter(conventions))
+    if convention != 'true':
+        mine = [dict(r, madds_m=r['by_convention'][convention]['madds_m']) for r in mine]
+        mine = [r for r in mine if r['madds_m'] is not None]
+    return convention, mine, [r for r in pub if r['convention'] == convention]
+
+
 def _columns(data, task):
     tdef = data['tasks'][task]
     metrics = [m for m in (tdef.get('metrics') or [tdef.get('metric')]) if m]
@@ -151,8 +177,9 @@ def _columns(data, task):
 
 def render_markdown(data: Dict) -> str:
     lines = [f'# Leaderboard: {data["name"]}', '']
-    lines.append('MAdds/params of the whole model at the task input size (MAdds: one multiply-add counted '
-                 'once, mmengine "flops"); latency: backbone only, CPU, batch 1, median. "untrained" is the '
+    lines.append('MAdds/params of the whole model at the task input size (one frame for video), in the counting '
+                 'convention named in "counted as" (`true`: the suite\'s count; `mxnet-summary`: the MXNet tool the '
+                 'AsymmNet authors used; see `mobilebench/complexity.py`); latency: backbone only, CPU, batch 1, median. "untrained" is the '
                  'same model tested before training. Published rows are marked and come from '
                  '`mobilebench/benchmark/published.py`; n/a = not given there.')
     lines.append('')
@@ -162,12 +189,14 @@ def render_markdown(data: Dict) -> str:
         lines += [f'## {tdef.get("title", task)}', '',
                   f'headline metric: `{tdef.get("metric")}`' + ('' if tdef.get('higher_is_better', True)
                                                                 else ' (lower is better)'), '']
-        header = ['backbone', *metrics, 'untrained', 'MAdds (M)', 'params (M)', 'latency (ms)', 'source']
+        header = ['backbone', *metrics, 'untrained', 'MAdds (M)', 'params (M)', 'counted as', 'latency (ms)',
+                  'source']
         lines.append('| ' + ' | '.join(header) + ' |')
         lines.append('|' + '---|' * len(header))
         for row in task_rows(data, task):
             cells = [row['backbone'], *[_fmt(row['metrics'].get(m)) for m in metrics], _fmt(row['untrained']),
-                     _fmt(row['madds_m']), _fmt(row['params_m']), _fmt(row['latency_ms'], 3), row['source']]
+                     _fmt(row['madds_m']), _fmt(row['params_m']), _convention(row), _fmt(row['latency_ms'], 3),
+                     row['source']]
             lines.append('| ' + ' | '.join(cells) + ' |')
         lines.append('')
     lines += ['## Summary (rank per task on the headline metric)', '']
@@ -201,11 +230,12 @@ def write_csv(data: Dict, path: str):
     with open(tmp, 'w', newline='') as f:
         writer = csv.writer(f)
         writer.writerow(['task', 'backbone', 'source', 'headline', 'value', 'untrained', 'madds_m', 'params_m',
-                         'backbone_latency_ms', 'wall_time_s', *all_metrics])
+                         'convention', 'backbone_latency_ms', 'wall_time_s', *all_metrics])
         for task in data['tasks']:
             for row in task_rows(data, task):
                 writer.writerow([task, row['backbone'], row['source'], data['tasks'][task].get('metric'),
-                                 row['value'], row['untrained'], row['madds_m'], row['params_m'], row['latency_ms'],
+                                 row['value'], row['untrained'], row['madds_m'], row['params_m'], _convention(row),
+                                 row['latency_ms'],
                                  row['wall_s'], *[row['metrics'].get(m) for m in all_metrics]])
     os.replace(tmp, path)
 
@@ -217,11 +247,9 @@ def plot_task(data: Dict, task: str) -> Optional[str]:
     import matplotlib.pyplot as plt
 
     tdef = data['tasks'][task]
-    rows = [r for r in task_rows(data, task) if r['value'] is not None and r['madds_m'] is not None]
-    if not rows:
+    convention, mine, pub = plot_points(data, task)
+    if not mine and not pub:
         return None
-    mine = [r for r in rows if r['source'] == 'reproduced']
-    pub = [r for r in rows if r['source'] != 'reproduced']
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
     if mine:
         pts = [(r['madds_m'], r['value']) for r in mine]
@@ -235,7 +263,7 @@ def plot_task(data: Dict, task: str) -> Optional[str]:
     if pub:
         ax.scatter([r['madds_m'] for r in pub], [r['value'] for r in pub], marker='*', s=120, color='#55a868',
                    label='published', zorder=3)
-    ax.set_xlabel('MAdds (M) at the task input size')
+    ax.set_xlabel(f'MAdds (M) at the task input size, counted as {convention}')
     ax.set_ylabel(tdef.get('metric'))
     ax.set_title(tdef.get('title', task))
     ax.grid(alpha=0.3)
@@ -272,10 +300,12 @@ def render_html(data: Dict) -> str:
         tdef = data['tasks'][task]
         metrics = _columns(data, task)
         parts.append(f'<h2>{html.escape(tdef.get("title", task))}</h2>')
-        header = ['backbone', *metrics, 'untrained', 'MAdds (M)', 'params (M)', 'latency (ms)', 'source']
+        header = ['backbone', *metrics, 'untrained', 'MAdds (M)', 'params (M)', 'counted as', 'latency (ms)',
+                  'source']
         rows = task_rows(data, task)
         cells = [[r['backbone'], *[_fmt(r['metrics'].get(m)) for m in metrics], _fmt(r['untrained']),
-                  _fmt(r['madds_m']), _fmt(r['params_m']), _fmt(r['latency_ms'], 3), r['source']] for r in rows]
+                  _fmt(r['madds_m']), _fmt(r['params_m']), _convention(r), _fmt(r['latency_ms'], 3), r['source']]
+                 for r in rows]
         parts.append(_table_html(header, cells, ['reproduced' if r['source'] == 'reproduced' else 'published'
                                                  for r in rows]))
         png = plot_task(data, task)

@@ -35,6 +35,9 @@ BACKBONES = (
     'mobilenetv2_x1.0',
 )
 
+#: the backbones of the AsymmNet downstream tables (Tables 7-10): the paper's four networks
+PAPER_BACKBONES = ('asymmnet_small_x1.0', 'mobilenetv3_small_x1.0', 'asymmnet_large_x1.0', 'mobilenetv3_large_x1.0')
+
 #: task template (configs/_base_/tasks/<key>.py) -> (folder under configs/, file name pattern[, backbones])
 TASKS: Dict[str, tuple] = {
     'yolov3_416_voc': ('detection', 'yolov3_416_{backbone}_voc.py'),
@@ -46,6 +49,14 @@ TASKS: Dict[str, tuple] = {
     'tsn_hmdb51_rawframes': ('action', 'tsn_{backbone}_hmdb51-rawframes.py'),
     'tsn_ucf101_video': ('action', 'tsn_{backbone}_ucf101-video.py'),
     'tsn_ucf101_rawframes': ('action', 'tsn_{backbone}_ucf101-rawframes.py'),
+    # the papers' own task models (AsymmNet Tables 7-10; see docs/paper_check.md)
+    'yolov3_416_voc_paper': ('detection', 'yolov3_416_{backbone}_voc_paper.py',
+                             PAPER_BACKBONES + ('mobilenetv1_x1.0', )),
+    'simplebaseline_256x192_coco_paper': ('pose', 'simplebaseline_{backbone}_coco-256x192_paper.py',
+                                          PAPER_BACKBONES),
+    'tsn_hmdb51_video_paper': ('action', 'tsn_{backbone}_hmdb51-video_paper.py', PAPER_BACKBONES),
+    'arcface_112_ms1m_paper': ('face', 'arcface_{backbone}_ms1m-112_paper.py', PAPER_BACKBONES),
+    'ssdlite_320_voc_paper': ('detection', 'ssdlite_320_{backbone}_voc_paper.py', ('mobilenext_x1.0', )),
 }
 
 TEMPLATE = ("_base_ = ['../_base_/tasks/{task}.py', '../_base_/backbones/{backbone}.py']\n"

@@ -1,0 +1,2 @@
+_base_ = ['../_base_/tasks/tsn_hmdb51_video_paper.py', '../_base_/backbones/asymmnet_large_x1.0.py']
+model = dict(backbone={{_base_.backbone}})

@@ -1,0 +1,2 @@
+_base_ = ['../_base_/tasks/yolov3_416_voc_paper.py', '../_base_/backbones/mobilenetv3_small_x1.0.py']
+model = dict(backbone={{_base_.backbone}})

@@ -1,0 +1,2 @@
+_base_ = ['../_base_/tasks/arcface_112_ms1m_paper.py', '../_base_/backbones/asymmnet_small_x1.0.py']
+model = dict(backbone={{_base_.backbone}})

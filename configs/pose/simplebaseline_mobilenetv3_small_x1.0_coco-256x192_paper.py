@@ -1,0 +1,2 @@
+_base_ = ['../_base_/tasks/simplebaseline_256x192_coco_paper.py', '../_base_/backbones/mobilenetv3_small_x1.0.py']
+model = dict(backbone={{_base_.backbone}})
