@@ -165,3 +165,157 @@ def test_mobile_tsn_head_is_per_frame_conv_then_consensus():
     feats = nn.functional.hardswish(head.pre_logits(x.mean((2, 3), keepdim=True))).flatten(1)
     expected = head.fc_cls(feats.view(2, 3, 16).mean(1))
     assert torch.allclose(out, expected, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------------ configs
+def test_committed_paper_configs_match_generator():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('gen', osp.join(ROOT, 'tools', 'misc', 'generate_task_configs.py'))
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    tasks = [t for t in gen.TASKS if t.endswith('_paper')]
+    assert len(tasks) == 5
+    assert gen.stale_files(gen.render_all(tasks), ROOT) == []
+
+
+def test_yolov3_paper_is_mmdet_yolov3_with_gluoncv_widths():
+    from mobilebench.complexity import build_config_model
+    from mobilebench.config import load_config
+    cfg = load_config(osp.join(ROOT, 'configs/detection/yolov3_416_asymmnet_small_x1.0_voc_paper.py'))
+    model, scope = build_config_model(cfg)
+    assert scope == 'mmdet' and type(model.neck).__name__ == 'YOLOV3Neck'
+    assert model.backbone.out_channels == (24, 48, 576)  # s8, s16, final (last 1x1 conv)
+    assert cfg.model.neck.in_channels == [576, 48, 24]
+    # detection block of the deepest level: 1x1 512 -> 3x3 1024 -> ... as GluonCV's YOLODetectionBlockV3(512)
+    block = model.neck.detect1
+    assert (block.conv1.conv.out_channels, block.conv2.conv.out_channels) == (512, 1024)
+
+
+# ------------------------------------------------------------------------------------------------ train + test
+def test_pose_paper_trains_and_tests_on_fixture(tmp_path):
+    import test_pose
+    from mobilebench.config import load_config
+    from mobilebench.testing import run_train_test
+    cfg = test_pose.fixture_cfg('asymmnet_small_x1.0')
+    paper = load_config(osp.join(ROOT, 'configs/pose/simplebaseline_asymmnet_small_x1.0_coco-256x192_paper.py'))
+    head = paper.model.head
+    head.decoder = cfg.model.head.decoder  # the fixture's small codec
+    cfg.model.head = head
+    cfg.custom_imports = paper.custom_imports
+    cfg.test_dataloader.dataset.indices = 4  # the first real detections (CPU time)
+    metrics = run_train_test(cfg, str(tmp_path / 'pose'), max_iters=2, batch_size=4)
+    assert {'coco/AP', 'coco/AP .5', 'coco/AP .75', 'coco/AR'} <= set(metrics)
+
+
+def test_tsn_paper_trains_and_tests_on_fixture(tmp_path, monkeypatch):
+    import test_action
+    from mobilebench.testing import run_train_test
+    monkeypatch.setattr(test_action, '_config', lambda bb, task: osp.join(
+        ROOT, 'configs', 'action', f'tsn_{bb}_{task}_paper.py'))
+    cfg = test_action.fixture_cfg('asymmnet_small_x1.0', 'hmdb51-video')
+    assert cfg.model.cls_head.type == 'mobilebench.MobileTSNHead'
+    metrics = run_train_test(cfg, str(tmp_path / 'tsn'), max_iters=2, batch_size=1)
+    assert {'acc/top1', 'acc/top5', 'acc/mean1'} <= set(metrics)
+    assert metrics['acc/top5'] >= metrics['acc/top1']
+
+
+@pytest.mark.parametrize('config', [
+    'configs/detection/yolov3_416_mobilenetv3_small_x1.0_voc_paper.py',
+    pytest.param('configs/detection/ssdlite_320_mobilenext_x1.0_voc_paper.py', marks=pytest.mark.slow)])
+def test_detection_paper_trains_and_tests_on_fixture(config, tmp_path):
+    import test_detection
+    cfg = test_detection._fixture_cfg(osp.join(ROOT, config), 'voc', size=96)
+    metrics = test_detection._train_test(cfg, tmp_path)
+    test_detection._check_metrics(metrics, 'pascal_voc/mAP')
+
+
+from test_face import face_folder, packed  # noqa: E402,F401  (module fixtures: real faces packed as RecordIO)
+
+
+def test_face_paper_trains_and_tests_on_fixture(packed, tmp_path):
+    import test_face
+    from mobilebench.config import load_config
+    from mobilebench.testing import run_train_test
+    rec_dir, _ = packed
+    cfg = test_face._e2e_cfg(rec_dir, [test_face.SMALL_LFW], str(tmp_path / 'work'))
+    paper = load_config(osp.join(ROOT, 'configs/face/arcface_mobilenetv3_small_x1.0_ms1m-112_paper.py'))
+    assert paper.model.head.embedding_size == paper.model.loss.embedding_size == 128
+    cfg.model.head = paper.model.head
+    cfg.model.loss.embedding_size = 128
+    metrics = run_train_test(cfg, str(tmp_path / 'work'), max_iters=2, batch_size=10)
+    assert 0.0 <= metrics['small_lfw/accuracy'] <= 1.0
+
+
+# ------------------------------------------------------------------------------------------------ published data
+def test_published_tsv_values():
+    from mobilebench.benchmark.paper_results import TSV_PATH, load_paper_values, paper_values, printed_digits
+    lines = open(TSV_PATH, encoding='utf-8').read().splitlines()
+    assert len(lines) == 1 + 370 + 18  # the papers' tables + AsymmNet Table 6
+    assert 'HBONet\tTable 9\tperson re-identification\tMarket-1501\tRank-1\tResNet-50\t-\t88.5\t%' in lines
+    values = load_paper_values()
+    assert len(values) == 388
+    (v, ) = paper_values('AsymmNet', 'Table 5', 'AsymmNet (Large)', 'Params', '1.0')
+    assert (v.value, v.unit, printed_digits(v.value)) == ('5.99', 'M', 2)
+    assert 'MXNet' in v.protocol
+
+
+def test_malformed_tsv_names_line_and_field(tmp_path):
+    from mobilebench.benchmark.paper_results import load_paper_values
+    bad = tmp_path / 'bad.tsv'
+    bad.write_text('paper\ttable\ttask\tdataset\tmetric\tmodel\twidth\tvalue\tunit\n'
+                   'AsymmNet\tTable 5\tx\tImageNet\tTop-1 Acc\tA\t1.0\t7O.1\t%\n')
+    with pytest.raises(ValueError, match=r'bad.tsv: line 2: field "value" must be a number'):
+        load_paper_values(str(bad))
+
+
+def test_paper_rows_beside_the_suite_variant():
+    from mobilebench.benchmark.published import published_rows
+    rows = {r['backbone']: r for r in published_rows('voc_yolov3_paper')}
+    row = rows['asymmnet_small_x1.0 (AsymmNet-s)']
+    assert row['metrics'] == {'pascal_voc/mAP': pytest.approx(0.698)}
+    assert (row['madds_m'], row['params_m'], row['convention']) == (pytest.approx(7990.0), 9.33, 'mxnet-summary')
+    face = {r['backbone']: r for r in published_rows('face_arcface_paper')}['mobilenetv3_large_x1.0 (MBV3-L)']
+    assert face['metrics']['lfw/accuracy'] == pytest.approx(0.991)
+    assert face['metrics']['agedb_30/accuracy'] == pytest.approx(0.930)
+    # the upstream baselines stay, labelled as such, without a convention
+    up = [r for r in published_rows('ssdlite_320') if r['source'].startswith('upstream')]
+    assert len(up) == 2 and all(r['convention'] is None for r in up)
+    hbo = {r['backbone']: r for r in published_rows('ssdlite_320')}['hbonet_x0.1 (HBONet SSD320 (0.1))']
+    assert hbo['metrics'] == {'pascal_voc/mAP': pytest.approx(0.426)}
+
+
+def _record(bb, value, madds, mx=None):
+    cx = dict(madds=madds, params=madds // 100, convention='true', by_convention={'true': dict(madds=madds)})
+    if mx is not None:
+        cx['by_convention']['mxnet-summary'] = dict(madds=mx, params=mx // 100)
+    return dict(task='det', backbone=bb, status='ok', metrics={'pascal_voc/mAP': value}, complexity=cx)
+
+
+def test_plot_compares_one_convention_only():
+    from mobilebench.benchmark.leaderboard import plot_points
+    tasks = dict(det=dict(metric='pascal_voc/mAP', published_key='voc_yolov3_paper'))
+    # every run also counted as mxnet-summary: the published (mxnet-summary) rows are plotted with those counts
+    data = dict(tasks=tasks, runs=[_record('a', 0.5, 8_000_000_000, mx=8_100_000_000)], problems=[])
+    convention, mine, pub = plot_points(data, 'det')
+    assert convention == 'mxnet-summary' and mine[0]['madds_m'] == pytest.approx(8100.0)
+    assert {r['convention'] for r in pub} == {'mxnet-summary'} and len(pub) == 5
+    # a run without the paper's convention: true counts only, the published points are left out
+    data['runs'] = [_record('a', 0.5, 8_000_000_000)]
+    convention, mine, pub = plot_points(data, 'det')
+    assert convention == 'true' and mine[0]['madds_m'] == pytest.approx(8000.0) and pub == []
+
+
+def test_benchmark_record_counts_one_frame_in_both_conventions():
+    """measure.py (the benchmark record) goes through the same module: the TSN paper model's 8-segment input
+    is counted as one frame with its head, 56.46 M MAdds / 1.86 M params by the MXNet tool = Table 8's
+    56.5 / 1.9."""
+    from mobilebench.benchmark.measure import model_complexity
+    from mobilebench.complexity import build_config_model
+    from mobilebench.config import load_config
+    cfg = load_config(osp.join(ROOT, 'configs/action/tsn_asymmnet_small_x1.0_hmdb51-video_paper.py'))
+    model, _ = build_config_model(cfg)
+    rec = model_complexity(model, (8, 3, 224, 224))
+    assert rec['convention'] == 'true' and rec['counted_shape'] == [3, 224, 224]
+    mx = rec['by_convention']['mxnet-summary']
+    assert (mx['madds'], mx['params'], mx['scope']) == (56_459_747, 1_860_403, 'model')
+    assert (rec['madds'], rec['params']) == (56_459_696, 1_916_227)
