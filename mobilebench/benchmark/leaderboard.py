@@ -291,7 +291,9 @@ def render_html(data: Dict) -> str:
              'background:#f7fbf4}tr.problem td{background:#fff3f0}img{max-width:100%;border:1px solid #ddd}'
              '.note{color:#555;font-size:13px}</style></head><body>',
              f'<h1>Leaderboard: {html.escape(data["name"])}</h1>',
-             '<p class="note">MAdds/params: whole model at the task input size (one multiply-add counted once). '
+             '<p class="note">MAdds/params: whole model at the task input size (one frame for video), in the '
+             'counting convention of the "counted as" column (true: the suite\'s count; mxnet-summary: the MXNet '
+             'tool the AsymmNet authors used); plots compare MAdds within one convention only. '
              'Latency: backbone only, CPU, batch 1, median. "untrained": the same model tested before training. '
              'Rows in <i>italics</i> are published figures (not reproduced here); n/a = not given.</p>']
     if data['problems']:
