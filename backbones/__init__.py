@@ -11,3 +11,4 @@ from .mobilenext import MobileNeXt  # noqa: F401
 from .asymmnet import AsymmBottleneck, AsymmNet  # noqa: F401
 from .classifiers import ImageNetClassifier, MobileClsHead, build_imagenet_model  # noqa: F401
 from .mobilenet_v2 import MobileNetV2  # noqa: F401
+from .mobilenet_v1 import MobileNetV1  # noqa: F401

@@ -8,6 +8,7 @@ AsymmNet                        ``conv_channels=1280`` (1x1 conv, no BN, no bias
 MobileNeXt                      ``conv_channels=None``, ``dropout=0.2``, Linear(C_last, classes)
 HBONet                          ``conv_channels=None``, ``dropout=0.0`` (its 1600 conv is the backbone's
                                 last layer), Linear(1600, classes)
+MobileNetV2 / MobileNetV1       ``conv_channels=None``, Linear(1280 / 1024, classes) (baselines)
 =============================  ==================================================================
 
 :class:`ImageNetClassifier` = backbone (built from a config, ``out_indices=('final',)``) + head; its
@@ -101,6 +102,8 @@ OFFICIAL_HEADS = {
     'AsymmNet': dict(conv_channels=1280, act_cfg=dict(type='HSwish'), dropout=0.2),
     'MobileNeXt': dict(conv_channels=None, dropout=0.2),
     'HBONet': dict(conv_channels=None, dropout=0.0),
+    'MobileNetV2': dict(conv_channels=None, dropout=0.2),  # torchvision / TF: dropout 0.2, Linear(1280, k)
+    'MobileNetV1': dict(conv_channels=None, dropout=0.0),  # GluonCV: flatten -> Dense(1024, k)
 }
 
 

@@ -1,25 +1,66 @@
-"""Params and multiply-adds (MAdds) with the counting convention the papers use (MobileNetV2 / MobileNeXt /
-HBONet / AsymmNet report one multiply-add as one MAdd).
+"""Params and multiply-adds (MAdds): the suite's one measurement module, with two counting conventions.
 
-- Conv MAdds = output elements (C_out * H_out * W_out) * (C_in / groups) * k_h * k_w; bias not counted.
-- Transposed conv MAdds = input elements (C_in * H_in * W_in) * (C_out / groups) * k_h * k_w.
-- Linear MAdds = in_features * out_features per output row; bias not counted.
-- Nothing else is counted (BN, activations, SE multiply, residual adds, concat, pooling, upsampling).
-- Params = trainable parameters (BN running statistics excluded).
+``'true'`` (the suite's own figures)
+    - MAdds: conv, transposed conv and linear (matmul) multiply-adds, counted by mmengine's
+      :class:`~mmengine.analysis.FlopAnalyzer` restricted to those operators. Conv = output elements x
+      (C_in / groups) x k_h x k_w; transposed conv = input elements x (C_out / groups) x k_h x k_w; linear =
+      in x out per row. Bias, BN, activations, SE multiply, residual adds, pooling, upsampling and pixel
+      shuffle are not counted (mmengine's defaults would add BN and pooling: AsymmNet-S x1.0 60,745,344 vs
+      57,674,416).
+    - Params: every parameter of the modules that one inference forward runs (BN affine included, running
+      statistics excluded). Training-only parameters (the ArcFace class centres) and backbone layers deeper
+      than the deepest tap are not counted; :func:`get_config_complexity` also gives ``params_total``.
+    - Video models are counted per frame (one segment; the segment consensus has no multiply-adds).
 
-mmengine's ``get_model_complexity_info`` (``FlopAnalyzer``) also counts ``batch_norm`` and
-``adaptive_avg_pool2d`` as flops, so it reports more than the papers (e.g. AsymmNet-S x1.0: 60,745,344 vs
-57,674,416); :func:`count_madds` counts convs and linears only, with forward hooks. Figures are per sample
-(the batch dimension is divided out).
+``'mxnet-summary'`` (the rules of the MXNet summary tool the AsymmNet authors used, ``print_summary_ops`` in
+``utils/visualization.py`` of the official AsymmNet repository; every AsymmNet params figure is its output)
+    - Convolution: params = ``C_in * C_out // groups * k_h`` (+ ``C_out`` with a bias): the kernel size enters
+      once, not squared. MACs = ``rows * cols * C_in * k_h * k_w * C_out // groups`` with
+      ``rows = (H_in - k_h + 2 * pad) // stride + 1`` and ``cols = (H_in - k_w + 2 * pad) // stride + 1``: the
+      input *height* is used for both output dimensions (a square map is assumed), with the first stride and
+      padding.
+    - FullyConnected: params = MACs = ``(in + 1) * out`` (``in * out`` without a bias).
+    - BatchNorm: ``2 * C`` params; no MACs.
+    - Deconvolution, PReLU, activations, pooling, upsampling, pixel shuffle, concat: nothing.
+    - Every module call is a graph node: MACs are counted per call, params once per module.
+    Example: AsymmNet-L x1.0 with its ImageNet head is 6,076,608 true params and 5,991,776 by this tool
+    (the paper's 5.99 M); MAdds 216,918,096 in both.
+
+The tool prints millions rounded to 2 decimals (``round(x / 1e6, 2)``); the AsymmNet tables round that value
+again to 1 decimal, half up (:func:`paper_round`).
 """
 from __future__ import annotations
 
+import math
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Dict, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
-__all__ = ['count_params', 'count_madds', 'get_complexity']
+__all__ = ['CONVENTIONS', 'count_params', 'count_madds', 'count_executed_params', 'count_mxnet_summary',
+           'measure', 'get_complexity', 'get_config_complexity', 'build_task_forward', 'paper_round',
+           'mxnet_summary_round']
+
+#: the counting conventions (see the module docstring)
+CONVENTIONS = ('true', 'mxnet-summary')
+
+
+
+def _counted_op_handles() -> dict:
+    """The FlopAnalyzer operators the 'true' convention counts, with mmengine's own handles (mmengine's default
+    set also counts batch_norm, the norms, upsampling, adaptive pooling and grid sampling)."""
+    from mmengine.analysis import jit_handles as jh
+    return {'aten::_convolution': jh.conv_flop_jit, 'aten::linear': jh.linear_flop_jit,
+            'aten::addmm': jh.addmm_flop_jit, 'aten::matmul': jh.matmul_flop_jit, 'aten::mm': jh.matmul_flop_jit,
+            'aten::bmm': jh.bmm_flop_jit, 'aten::einsum': jh.einsum_flop_jit}
+
+
+def _check_convention(convention: str) -> str:
+    if convention not in CONVENTIONS:
+        raise ValueError(f'unknown counting convention {convention!r}; valid conventions are {CONVENTIONS}')
+    return convention
 
 
 def count_params(model: nn.Module, trainable_only: bool = True) -> int:
@@ -28,23 +69,10 @@ def count_params(model: nn.Module, trainable_only: bool = True) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
-def _conv_madds(module: nn.Conv2d, inp: Tuple[torch.Tensor], out: torch.Tensor) -> int:
-    k = 1
-    for s in module.kernel_size:
-        k *= s
-    return out[0].numel() * (module.in_channels // module.groups) * k
-
-
-def _deconv_madds(module: nn.ConvTranspose2d, inp: Tuple[torch.Tensor], out: torch.Tensor) -> int:
-    # every input element is multiplied into C_out/groups * k_h * k_w outputs
-    k = 1
-    for s in module.kernel_size:
-        k *= s
-    return inp[0][0].numel() * (module.out_channels // module.groups) * k
-
-
-def _linear_madds(module: nn.Linear, inp: Tuple[torch.Tensor], out: torch.Tensor) -> int:
-    return (out[0].numel() // module.out_features) * module.in_features * module.out_features
+def _dummy_input(model: nn.Module, input_shape: Sequence[int]) -> torch.Tensor:
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device('cpu')
+    return torch.zeros((1, *input_shape), device=device)
 
 
 def _forward_once(model: nn.Module, input_shape: Sequence[int], handles: list) -> None:
@@ -52,51 +80,48 @@ def _forward_once(model: nn.Module, input_shape: Sequence[int], handles: list) -
     was_training = model.training
     model.eval()
     try:
-        param = next(model.parameters(), None)
-        device = param.device if param is not None else torch.device('cpu')
         with torch.no_grad():
-            model(torch.zeros((1, *input_shape), device=device))
+            model(_dummy_input(model, input_shape))
     finally:
         for h in handles:
             h.remove()
         model.train(was_training)
 
 
-def count_madds(model: nn.Module, input_shape: Sequence[int] = (3, 224, 224),
-                by_module: bool = False):
-    """Multiply-adds of one forward pass on a single ``input_shape`` image (batch 1, eval mode).
+def count_madds(model: nn.Module, input_shape: Sequence[int] = (3, 224, 224), by_module: bool = False):
+    """Multiply-adds of one forward pass on a single ``input_shape`` input (batch 1, eval mode), ``'true'``
+    convention: mmengine's ``FlopAnalyzer`` counting convolutions (plain and transposed) and matmuls only.
 
     Args:
-        model: the network; its ``forward`` takes one image tensor.
+        model: the network; its ``forward`` takes one tensor.
         input_shape: ``(C, H, W)``.
-        by_module: also return ``{module name: MAdds}``.
+        by_module: also return ``{leaf module name: MAdds}`` (modules with a non-zero count).
 
     Returns:
         int, or ``(int, dict)`` with ``by_module=True``.
     """
-    per_module: Dict[str, int] = {}
-    handles = []
-    for name, m in model.named_modules():
-        if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
-            fn = _conv_madds
-        elif isinstance(m, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)):
-            fn = _deconv_madds
-        elif isinstance(m, nn.Linear):
-            fn = _linear_madds
-        else:
-            continue
-
-        def hook(mod, inp, out, name=name, fn=fn):
-            per_module[name] = per_module.get(name, 0) + fn(mod, inp, out)
-
-        handles.append(m.register_forward_hook(hook))
-    _forward_once(model, input_shape, handles)
-    total = sum(per_module.values())
+    from mmengine.analysis import FlopAnalyzer
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            analyzer = FlopAnalyzer(model, (_dummy_input(model, input_shape), ))
+            # set_op_handle(op=None) does not drop a default handle: start from none, add the counted ones
+            analyzer.clear_op_handles().set_op_handle(**_counted_op_handles())
+            analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+            analyzer.tracer_warnings('none')
+            total = int(analyzer.total())
+            per_module = None
+            if by_module:
+                leaves = {name for name, m in model.named_modules() if not any(True for _ in m.children())}
+                per_module = {name: int(v) for name, v in analyzer.by_module().items() if name in leaves and v}
+    finally:
+        model.train(was_training)
     return (total, per_module) if by_module else total
 
 
 def count_executed_params(model: nn.Module, input_shape: Sequence[int] = (3, 224, 224)) -> int:
-    """Parameters of the modules that one forward pass on a ``input_shape`` image actually runs."""
+    """Parameters of the modules that one forward pass on a ``input_shape`` input actually runs."""
     executed = set()
     handles = [m.register_forward_hook(lambda mod, i, o: executed.add(mod)) for m in model.modules()]
     _forward_once(model, input_shape, handles)
@@ -110,15 +135,131 @@ def count_executed_params(model: nn.Module, input_shape: Sequence[int] = (3, 224
     return total
 
 
-def get_complexity(model: nn.Module, input_shape: Sequence[int] = (3, 224, 224)) -> Dict[str, int]:
-    """``{'params': ..., 'madds': ...}`` with the section-0.2 convention."""
-    return dict(params=count_params(model, trainable_only=False), madds=count_madds(model, input_shape))
+# ---------------------------------------------------------------------------------------------- mxnet-summary
+def _mx_conv(m: nn.Conv2d, inp) -> Tuple[int, int]:
+    c_in, c_out, g = m.in_channels, m.out_channels, m.groups
+    kh, kw = m.kernel_size
+    params = c_in * c_out // g * kh + (c_out if m.bias is not None else 0)
+    h = int(inp[0].shape[2])  # the tool uses the input height for both output dimensions
+    stride, pad = m.stride[0], m.padding[0]
+    if isinstance(pad, str):
+        raise ValueError(f'mxnet-summary: string padding {pad!r} has no MXNet equivalent')
+    rows = (h - kh + 2 * pad) // stride + 1
+    cols = (h - kw + 2 * pad) // stride + 1
+    macs = rows * cols * c_in * kh * kw * c_out // g
+    return params, macs
+
+
+def _mx_linear(m: nn.Linear, inp) -> Tuple[int, int]:
+    n = (m.in_features + (1 if m.bias is not None else 0)) * m.out_features
+    return n, n
+
+
+def _mx_batchnorm(m: _BatchNorm, inp) -> Tuple[int, int]:
+    return 2 * m.num_features, 0
+
+
+def _mx_embedding(m: nn.Embedding, inp) -> Tuple[int, int]:
+    return m.num_embeddings * m.embedding_dim, 0
+
+
+def _mx_rule(m: nn.Module):
+    """The tool's rule for a module, or None when the tool counts nothing for it."""
+    if isinstance(m, nn.Conv2d):
+        return _mx_conv
+    if isinstance(m, nn.Linear):
+        return _mx_linear
+    if isinstance(m, _BatchNorm):
+        return _mx_batchnorm
+    if isinstance(m, nn.Embedding):
+        return _mx_embedding
+    if isinstance(m, (nn.Conv1d, nn.Conv3d)):
+        raise ValueError(f'mxnet-summary: {type(m).__name__} is not covered by the MXNet tool emulation '
+                         '(2D models only)')
+    return None  # ConvTranspose (Deconvolution), PReLU, activations, pooling, ...: 0 in the tool
+
+
+def count_mxnet_summary(model: nn.Module, input_shape: Sequence[int] = (3, 224, 224)) -> Dict[str, int]:
+    """``{'params', 'madds'}`` counted with the MXNet summary tool's rules (``'mxnet-summary'``, see the module
+    docstring) on one forward pass of a batch-1 ``input_shape`` input. Only modules that run are counted."""
+    counted_params = set()
+    totals = dict(params=0, madds=0)
+    handles = []
+    for m in model.modules():
+        rule = _mx_rule(m)
+        if rule is None:
+            continue
+
+        def hook(mod, inp, out, rule=rule):
+            params, macs = rule(mod, inp)
+            totals['madds'] += macs
+            if id(mod) not in counted_params:
+                counted_params.add(id(mod))
+                totals['params'] += params
+
+        handles.append(m.register_forward_hook(hook))
+    _forward_once(model, input_shape, handles)
+    return totals
+
+
+# ---------------------------------------------------------------------------------------------- one API
+def measure(model: nn.Module, input_shape: Sequence[int] = (3, 224, 224), convention: str = 'true',
+            count_all_params: bool = False) -> Dict:
+    """Params and MAdds of ``model`` on one batch-1 ``input_shape`` input with a counting ``convention``.
+
+    Args:
+        model: a module whose ``forward`` takes one tensor (wrap task models with :func:`build_task_forward`).
+        input_shape: input shape without the batch dimension.
+        convention: ``'true'`` or ``'mxnet-summary'`` (module docstring).
+        count_all_params: ``'true'`` only: count every parameter the model holds instead of those of the
+            modules that run.
+
+    Returns:
+        ``dict(convention=..., params=..., madds=..., input_shape=[...])``.
+    """
+    _check_convention(convention)
+    if convention == 'mxnet-summary':
+        res = count_mxnet_summary(model, input_shape)
+    else:
+        params = (count_params(model, trainable_only=False) if count_all_params
+                  else count_executed_params(model, input_shape))
+        res = dict(params=params, madds=count_madds(model, input_shape))
+    return dict(convention=convention, params=int(res['params']), madds=int(res['madds']),
+                input_shape=[int(s) for s in input_shape])
+
+
+def get_complexity(model: nn.Module, input_shape: Sequence[int] = (3, 224, 224),
+                   convention: str = 'true') -> Dict[str, int]:
+    """``{'params': ..., 'madds': ...}`` of a whole model (all its parameters) with ``convention``."""
+    res = measure(model, input_shape, convention, count_all_params=True)
+    return dict(params=res['params'], madds=res['madds'])
+
+
+def _round_half_up(value: float, digits: int) -> float:
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def paper_round(count: int, digits: int, scale: float = 1e6, twice: bool = True) -> float:
+    """``count`` in units of ``scale`` (1e6 = millions) rounded the way a paper printed it with ``digits``
+    decimals.
+
+    ``twice=True`` (the AsymmNet tables): first the MXNet tool's value ``round(count / scale, 2)``, then that
+    value half up to ``digits`` (1,546,000 -> 1.55 -> 1.6; 41,545,700 -> 41.55 -> 41.6). ``twice=False``:
+    ``count / scale`` half up to ``digits`` once.
+    """
+    value = count / scale
+    if twice:
+        value = round(value, 2)
+        if digits >= 2:
+            return round(value, digits)
+    return _round_half_up(value, digits)
 
 
 class TaskForward(nn.Module):
     """Wrap a task model (detector, pose estimator, recognizer, face model) so that ``forward(image)``
     runs everything a deployed model runs on one image: backbone, neck and head, without the data
-    preprocessor, the loss, box decoding or NMS (which are not convolutions or linears anyway)."""
+    preprocessor, the loss, box decoding or NMS (which are not convolutions or linears anyway). A video
+    recognizer runs one frame (one segment) through backbone and head."""
 
     def __init__(self, model: nn.Module, scope: str):
         super().__init__()
@@ -130,6 +271,15 @@ class TaskForward(nn.Module):
             # Recognizer2D expects (N, segments, C, H, W); one segment gives the per-frame cost
             return self.model.extract_feat(x.unsqueeze(1), stage='head')[0]
         return self.model._forward(x)
+
+
+def build_task_forward(model: nn.Module, scope: str = None) -> TaskForward:
+    """:class:`TaskForward` for a built task model; ``scope`` is guessed from the model's module path when
+    not given (``mmaction`` for any recognizer, else the generic ``_forward``)."""
+    model = getattr(model, 'module', model)
+    if scope is None:
+        scope = 'mmaction' if type(model).__module__.startswith('mmaction') else 'generic'
+    return TaskForward(model, scope)
 
 
 def task_input_shape(cfg) -> Tuple[int, int]:
@@ -152,27 +302,39 @@ def task_input_shape(cfg) -> Tuple[int, int]:
     raise ValueError(f'{cfg.filename}: cannot infer the input size; pass --shape H W')
 
 
-def get_config_complexity(cfg, shape: Sequence[int] = None) -> Dict[str, int]:
-    """Params and MAdds of the full model of a (resolved) config at ``shape`` = (H, W) or its own size."""
+def build_config_model(cfg) -> Tuple[nn.Module, str]:
+    """Build the task model of a (resolved) config without pretrained weights; returns ``(model, scope)``."""
+    import importlib
+
     from mmengine.registry import MODELS, init_default_scope
 
     import mobilebench.runner_utils as ru
     scope = cfg.get('default_scope', 'mmengine')
     init_default_scope(scope)
     if scope in ru.TOOLBOX_MODULES:
-        import importlib
         importlib.import_module(ru.TOOLBOX_MODULES[scope])
-    h, w = shape if shape else task_input_shape(cfg)
+    for module in (cfg.get('custom_imports') or {}).get('imports', []):
+        importlib.import_module(module)
     model_cfg = cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') else dict(cfg.model)
     model_cfg['backbone'] = dict(model_cfg['backbone'], init_cfg=None)
-    model = MODELS.build(model_cfg)
+    return MODELS.build(model_cfg), scope
+
+
+def get_config_complexity(cfg, shape: Sequence[int] = None, convention: str = 'true') -> Dict:
+    """Params and MAdds of the full model of a (resolved) config at ``shape`` = (H, W) or its own input size
+    (one frame for video models), counted with ``convention``.
+
+    Returns ``dict(convention, params, madds, input_shape, backbone_params)``; with ``'true'`` also
+    ``params_total``: a task model also holds parameters that never run at inference (the face loss's class
+    centres, 93k x 512 for MS1M; backbone layers deeper than the deepest tap). ``params`` counts only the
+    modules the forward pass executes; ``params_total`` counts everything the checkpoint stores.
+    """
+    _check_convention(convention)
+    h, w = shape if shape else task_input_shape(cfg)
+    model, scope = build_config_model(cfg)
     wrapped = TaskForward(model, scope)
-    res = get_complexity(wrapped, (3, h, w))
-    # A task model also holds parameters that never run at inference: the face loss's class centres
-    # (93k x 512 for MS1M), backbone layers deeper than the deepest tap. ``params`` counts only the
-    # modules the forward pass executed; ``params_total`` counts everything the checkpoint stores.
-    res['params_total'] = res['params']
-    res['params'] = count_executed_params(wrapped, (3, h, w))
+    res = measure(wrapped, (3, h, w), convention)
+    if convention == 'true':
+        res['params_total'] = count_params(wrapped, trainable_only=False)
     res['backbone_params'] = count_params(model.backbone, trainable_only=False)
-    res['input_shape'] = [3, h, w]
     return res

@@ -1,4 +1,6 @@
-# The papers' full protocol for every backbone at width 1.0 (GPUs; real data):
+# The papers' full protocol (GPUs; real data): every backbone at width 1.0 on the suite's task models, the
+# papers' own task models (`*_paper` tasks: AsymmNet Tables 7-10) on the AsymmNet / MobileNetV3 rows (+ the
+# MobileNetV1 row of Table 10), and SSDLite at HBONet Table 8's widths 1.0 / 0.5 / 0.25 / 0.1:
 #   YOLOv3-416 and SSDLite-320 on VOC07+12 -> VOC07 test (AsymmNet Table 10, MobileNeXt / HBONet Table 8),
 #   SimpleBaseline 256x192 on COCO keypoints (AsymmNet Table 9), TSN on HMDB51 split 1 (AsymmNet Table 8),
 #   ArcFace 112x112 on MS1M with lfw / cfp_fp / agedb_30 verification (AsymmNet Table 7).
@@ -27,32 +29,67 @@ backbones = [
     _bb + 'mobilenext_x1.0.py',
     _bb + 'hbonet_x1.0.py',
     _bb + 'mobilenetv2_x1.0.py',
+    # the baselines and widths of the papers' tables
+    _bb + 'mobilenetv1_x1.0.py',     # AsymmNet Table 10
+    _bb + 'hbonet_x0.5.py',          # HBONet Table 8 (SSD320 at 1.0 / 0.5 / 0.25 / 0.1)
+    _bb + 'hbonet_x0.25.py',
+    _bb + 'hbonet_x0.1.py',
+    _bb + 'mobilenetv2_x0.5.py',
+    _bb + 'mobilenetv2_x0.25.py',
+    _bb + 'mobilenetv2_x0.1.py',
 ]
+_x1 = ['asymmnet_small_x1.0', 'asymmnet_large_x1.0', 'mobilenetv3_small_x1.0', 'mobilenetv3_large_x1.0',
+       'mobilenext_x1.0', 'hbonet_x1.0', 'mobilenetv2_x1.0']
+_asymm = ['asymmnet_small_x1.0', 'mobilenetv3_small_x1.0', 'asymmnet_large_x1.0', 'mobilenetv3_large_x1.0']
+_hbonet_t8 = ['hbonet_x1.0', 'hbonet_x0.5', 'hbonet_x0.25', 'hbonet_x0.1',
+              'mobilenetv2_x1.0', 'mobilenetv2_x0.5', 'mobilenetv2_x0.25', 'mobilenetv2_x0.1']
 
 tasks = dict(
     voc_yolov3=dict(
         title='YOLOv3-416, VOC07+12 -> VOC07 test (11-point mAP)',
         template='configs/_base_/tasks/yolov3_416_voc.py',
         metric='pascal_voc/mAP', metrics=['pascal_voc/mAP'],
-        input_shape=(3, 416, 416), published_key='yolov3_416'),
+        input_shape=(3, 416, 416), published_key='yolov3_416', backbones=_x1),
     voc_ssdlite=dict(
         title='SSDLite-320, VOC07+12 -> VOC07 test (11-point mAP)',
         template='configs/_base_/tasks/ssdlite_320_voc.py',
         metric='pascal_voc/mAP', metrics=['pascal_voc/mAP'],
-        input_shape=(3, 320, 320), published_key='ssdlite_320'),
+        input_shape=(3, 320, 320), published_key='ssdlite_320',
+        backbones=_x1 + [b for b in _hbonet_t8 if b not in _x1]),
     coco_pose=dict(
         title='SimpleBaseline 256x192, COCO val2017 (OKS AP, detected boxes, flip test)',
         template='configs/_base_/tasks/simplebaseline_256x192_coco.py',
         metric='coco/AP', metrics=['coco/AP', 'coco/AP .5', 'coco/AP .75', 'coco/AR'],
-        input_shape=(3, 256, 192), published_key='simplebaseline_256x192'),
+        input_shape=(3, 256, 192), published_key='simplebaseline_256x192', backbones=_x1),
     hmdb51_tsn=dict(
         title='TSN, HMDB51 split 1 (8 segments, 224 crops)',
         template='configs/_base_/tasks/tsn_hmdb51_video.py',
         metric='acc/top1', metrics=['acc/top1', 'acc/top5', 'acc/mean1'],
-        input_shape=(8, 3, 224, 224), published_key='tsn_hmdb51'),
+        input_shape=(8, 3, 224, 224), published_key='tsn_hmdb51', backbones=_x1),
     face_arcface=dict(
         title='ArcFace 112x112, MS1M -> LFW / CFP-FP / AgeDB-30 (10-fold accuracy)',
         template='configs/_base_/tasks/arcface_112_ms1m.py',
         metric='lfw/accuracy', metrics=['lfw/accuracy', 'cfp_fp/accuracy', 'agedb_30/accuracy'],
-        input_shape=(3, 112, 112), published_key='arcface_112'),
+        input_shape=(3, 112, 112), published_key='arcface_112', backbones=_x1),
+    # the papers' own task models (AsymmNet Tables 7-10; complexity check: docs/paper_check.md)
+    voc_yolov3_paper=dict(
+        title="YOLOv3-416 as in AsymmNet Table 10 (GluonCV head 512/256/128), VOC07+12 -> VOC07 test",
+        template='configs/_base_/tasks/yolov3_416_voc_paper.py',
+        metric='pascal_voc/mAP', metrics=['pascal_voc/mAP'],
+        input_shape=(3, 416, 416), published_key='voc_yolov3_paper', backbones=_asymm + ['mobilenetv1_x1.0']),
+    coco_pose_paper=dict(
+        title='SimpleBaseline 256x192 as in AsymmNet Table 9 (GluonCV DUC head), COCO val2017',
+        template='configs/_base_/tasks/simplebaseline_256x192_coco_paper.py',
+        metric='coco/AP', metrics=['coco/AP', 'coco/AP .5', 'coco/AP .75', 'coco/AR'],
+        input_shape=(3, 256, 192), published_key='coco_pose_paper', backbones=_asymm),
+    hmdb51_tsn_paper=dict(
+        title='TSN as in AsymmNet Table 8 (1280-ch pre-logits conv, 224 test crop), HMDB51 split 1',
+        template='configs/_base_/tasks/tsn_hmdb51_video_paper.py',
+        metric='acc/top1', metrics=['acc/top1', 'acc/top5', 'acc/mean1'],
+        input_shape=(8, 3, 224, 224), published_key='hmdb51_tsn_paper', backbones=_asymm),
+    face_arcface_paper=dict(
+        title='ArcFace 112x112 as in AsymmNet Table 7 (128-d GDC embedding), MS1M -> LFW / CFP-FP / AgeDB-30',
+        template='configs/_base_/tasks/arcface_112_ms1m_paper.py',
+        metric='lfw/accuracy', metrics=['lfw/accuracy', 'cfp_fp/accuracy', 'agedb_30/accuracy'],
+        input_shape=(3, 112, 112), published_key='face_arcface_paper', backbones=_asymm),
 )

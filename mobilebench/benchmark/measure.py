@@ -25,58 +25,47 @@ def find_backbone(model: nn.Module) -> Optional[nn.Module]:
     return None
 
 
-class _TensorForward(nn.Module):
-    """Calls an OpenMMLab model in ``mode='tensor'`` (network only, no pre/post-processing)."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        return self.model(x, None, mode='tensor')
-
-
-def _count(module: nn.Module, inputs) -> Dict:
-    from mmengine.analysis import get_model_complexity_info
-    info = get_model_complexity_info(module, inputs=inputs, show_table=False, show_arch=False)
-    return dict(madds=int(info['flops']), params=int(info['params']))
-
-
 def backbone_input_shape(input_shape: Sequence[int]) -> tuple:
     """(C, H, W) for images; a video/clip shape (T, C, H, W) is reduced to one frame."""
     shape = tuple(int(s) for s in input_shape)
     return shape[-3:]
 
 
-def model_complexity(model: nn.Module, input_shape: Sequence[int]) -> Dict:
-    """MAdds (mmengine counts one multiply-add as one FLOP) and params at ``input_shape``.
+def model_complexity(model: nn.Module, input_shape: Sequence[int],
+                     conventions: Sequence[str] = ('true', 'mxnet-summary')) -> Dict:
+    """MAdds and params of the whole model and of its backbone at ``input_shape``, in every counting
+    convention of :mod:`mobilebench.complexity` (the suite's one measurement module).
 
-    The whole network is counted through ``model(x, mode='tensor')`` (mmdet, mmpose, mmaction and the
-    suite's face model all support it); if a model does not, the backbone alone is counted and
-    ``scope`` says so. The backbone numbers are always reported too.
+    The record keeps the ``'true'`` figures at the top level (``madds``, ``params``, ``backbone_madds``,
+    ``backbone_params``, with ``convention='true'``) and every convention under ``by_convention``. Video
+    models are counted per frame (a ``(T, C, H, W)`` shape is reduced to one frame), backbone + head.
 
     Args:
-        model: the built model.
+        model: the built task model (mmdet / mmpose / mmaction2 / the suite's face model).
         input_shape: input shape without the batch dimension, e.g. ``(3, 416, 416)`` or
             ``(num_clips, 3, H, W)`` for a 2D recognizer.
+        conventions: the conventions to count (``'true'`` first).
     """
+    from mobilebench.complexity import build_task_forward, measure
     model = copy.deepcopy(getattr(model, 'module', model)).cpu().eval()
-    result = dict(input_shape=list(input_shape))
-    with torch.no_grad():
-        x = torch.zeros(1, *input_shape)
+    shape = backbone_input_shape(input_shape)
+    result = dict(input_shape=list(input_shape), counted_shape=list(shape), convention='true', by_convention={})
+    task = build_task_forward(model)
+    backbone = find_backbone(model)
+    for convention in conventions:
+        entry = {}
         try:
-            result.update(_count(_TensorForward(model), (x, )))
-            result['scope'] = 'model'
-        except Exception as exc:  # noqa: BLE001 - any model-specific failure -> backbone only
-            result['scope'] = 'backbone'
-            result['model_error'] = f'{type(exc).__name__}: {exc}'[:300]
-        backbone = find_backbone(model)
+            full = measure(task, shape, convention)
+            entry.update(madds=full['madds'], params=full['params'], scope='model')
+        except Exception as exc:  # noqa: BLE001 - any model-specific failure -> backbone only, said so
+            entry.update(scope='backbone', model_error=f'{type(exc).__name__}: {exc}'[:300])
         if backbone is not None:
-            bx = torch.zeros(1, *backbone_input_shape(input_shape))
-            bb = _count(backbone, (bx, ))
-            result['backbone_madds'], result['backbone_params'] = bb['madds'], bb['params']
-            if result['scope'] == 'backbone':
-                result['madds'], result['params'] = bb['madds'], bb['params']
+            bb = measure(backbone, shape, convention, count_all_params=True)
+            entry.update(backbone_madds=bb['madds'], backbone_params=bb['params'])
+            if entry['scope'] == 'backbone':
+                entry.update(madds=bb['madds'], params=bb['params'])
+        result['by_convention'][convention] = entry
+    result.update(result['by_convention'].get('true', {}))
     return result
 
 

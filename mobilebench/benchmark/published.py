@@ -1,74 +1,134 @@
 """Published reference rows shown beside reproduced runs in the leaderboard (marked "published").
 
-Only figures published upstream (the toolboxes' model-zoo READMEs and ``metafile.yml``) or in the papers are
-here; a value they do not give is ``None`` (shown as "n/a"), never guessed. Metric values use the
-same scale as the suite's metric keys (mmdet / mmpose / mmaction2 report fractions in [0, 1]).
-MAdds and params are in millions; MAdds count one multiply-add once (= mmengine "flops").
+Two kinds of rows, each labelled with its source:
 
-Each entry of :data:`PUBLISHED` is keyed by a *published key* that a benchmark task names with
-``published_key=...``; ``dataset`` says where the number was measured, because some upstream
-baselines are on COCO while the papers use VOC (they are context, not like-for-like rows).
+- **upstream OpenMMLab baselines** (:data:`UPSTREAM`): figures of the mmdet / mmpose / mmaction2 model zoos
+  and insightface, for context; their complexity is not given (``None``, shown as "n/a").
+- **the papers' rows** (from :mod:`mobilebench.benchmark.paper_results`, the papers' tables as data): every
+  published accuracy of AsymmNet Tables 7-10, MobileNeXt Table 8 and HBONet Table 8, with the papers'
+  params / MAdds, attached to the suite task (published key) that runs the same task and dataset. A row is
+  named after the suite backbone that builds it (e.g. ``asymmnet_small_x1.0 (AsymmNet-s)``), so it sits
+  beside the reproduced run of the same variant.
+
+Metric values use the suite's metric keys and scale (fractions in [0, 1]). MAdds and params are in
+millions, in the counting ``convention`` of their source (:mod:`mobilebench.complexity`): every AsymmNet
+figure is ``mxnet-summary`` (the MXNet tool the authors used); MobileNeXt / HBONet figures are ``true``.
+``dataset`` says where a number was measured, because some upstream baselines are on COCO while the papers
+use VOC (context, not like-for-like rows).
 """
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict, List, Optional
 
-PUBLISHED: Dict[str, List[Dict]] = {
-    # YOLOv3 at 416
+from .paper_results import SUITE_VARIANTS, paper_values
+
+#: the counting convention of each paper's complexity figures
+PAPER_CONVENTION = {'AsymmNet': 'mxnet-summary', 'MobileNeXt': 'true', 'HBONet': 'true'}
+
+#: (paper metric, dataset as in the TSV or None for any) -> the suite's metric key
+METRIC_KEYS = {
+    'mAP': 'pascal_voc/mAP',
+    'AP': 'coco/AP', 'AP50': 'coco/AP .5', 'AP75': 'coco/AP .75',
+    'Top-1 Acc': 'acc/top1',
+}
+FACE_KEYS = {'LFW': 'lfw/accuracy', 'AgeDB-30': 'agedb_30/accuracy', 'CALFW': 'calfw/accuracy',
+             'CPLFW': 'cplfw/accuracy', 'VGGFace2': 'vggface2/accuracy'}
+
+#: published key -> the papers' tables whose rows belong to it
+PAPER_TABLES = {
+    'yolov3_416': [('AsymmNet', 'Table 10')],
+    'voc_yolov3_paper': [('AsymmNet', 'Table 10')],
+    'simplebaseline_256x192': [('AsymmNet', 'Table 9')],
+    'coco_pose_paper': [('AsymmNet', 'Table 9')],
+    'tsn_hmdb51': [('AsymmNet', 'Table 8')],
+    'hmdb51_tsn_paper': [('AsymmNet', 'Table 8')],
+    'arcface_112': [('AsymmNet', 'Table 7')],
+    'face_arcface_paper': [('AsymmNet', 'Table 7')],
+    'ssdlite_320': [('MobileNeXt', 'Table 8'), ('HBONet', 'Table 8')],
+}
+#: published keys whose paper rows were measured on a different model than the suite's task of that key
+_OTHER_MODEL = {
+    'yolov3_416': "the paper's model is GluonCV's YOLOv3, the suite's voc_yolov3_paper task",
+    'simplebaseline_256x192': "the paper's head is GluonCV's DUC head, the suite's coco_pose_paper task",
+    'tsn_hmdb51': "the paper's head keeps the 1280-ch pre-logits conv, the suite's hmdb51_tsn_paper task",
+    'arcface_112': "the paper's embedding is 128-d, the suite's face_arcface_paper task",
+}
+
+#: upstream OpenMMLab / insightface baselines (context rows)
+UPSTREAM: Dict[str, List[Dict]] = {
     'yolov3_416': [
-        dict(backbone='AsymmNet-S', source='AsymmNet Table 10', dataset='VOC07+12 -> VOC07 test',
-             metrics={}, madds_m=7990.0, params_m=9.33),
-        dict(backbone='AsymmNet-L', source='AsymmNet Table 10', dataset='VOC07+12 -> VOC07 test',
-             metrics={}, madds_m=8580.0, params_m=11.97),
-        dict(backbone='MobileNetV2 (mmdet)', source='mmdet yolov3_mobilenetv2_8xb24-ms-416-300e_coco',
+        dict(backbone='MobileNetV2 (mmdet)', source='upstream: mmdet yolov3_mobilenetv2_8xb24-ms-416-300e_coco',
              dataset='COCO val2017 (box AP)', metrics={'coco/bbox_mAP': 0.239}, madds_m=None, params_m=None),
     ],
-    # SSDLite at 320
     'ssdlite_320': [
-        dict(backbone='MobileNeXt x1.0', source='MobileNeXt Table 8', dataset='VOC07+12 -> VOC07 test',
-             metrics={}, madds_m=800.0, params_m=4.3),
-        dict(backbone='MobileNetV2 (mmdet)', source='mmdet ssdlite_mobilenetv2-scratch_8xb24-600e_coco',
+        dict(backbone='MobileNetV2 (mmdet)', source='upstream: mmdet ssdlite_mobilenetv2-scratch_8xb24-600e_coco',
              dataset='COCO val2017 (box AP)', metrics={'coco/bbox_mAP': 0.213}, madds_m=None, params_m=None),
-        dict(backbone='VGG16 SSD300 (mmdet)', source='mmdet pascal_voc/ssd300_voc0712', dataset='VOC07 test',
-             metrics={'pascal_voc/mAP': 0.765}, madds_m=None, params_m=None),
+        dict(backbone='VGG16 SSD300 (mmdet)', source='upstream: mmdet pascal_voc/ssd300_voc0712',
+             dataset='VOC07 test', metrics={'pascal_voc/mAP': 0.765}, madds_m=None, params_m=None),
     ],
-    # SimpleBaseline 256x192
     'simplebaseline_256x192': [
-        dict(backbone='AsymmNet-S', source='AsymmNet Table 9', dataset='COCO val2017', metrics={},
-             madds_m=310.7, params_m=1.7),
-        dict(backbone='AsymmNet-L', source='AsymmNet Table 9', dataset='COCO val2017', metrics={},
-             madds_m=523.9, params_m=4.3),
-        dict(backbone='MobileNetV2 (mmpose)', source='mmpose td-hm_mobilenetv2_8xb64-210e_coco-256x192',
+        dict(backbone='MobileNetV2 (mmpose)', source='upstream: mmpose td-hm_mobilenetv2_8xb64-210e_coco-256x192',
              dataset='COCO val2017 (det. boxes)',
              metrics={'coco/AP': 0.648, 'coco/AP .5': 0.874, 'coco/AP .75': 0.725, 'coco/AR': 0.709},
              madds_m=None, params_m=None),
     ],
-    # TSN on HMDB51
     'tsn_hmdb51': [
-        dict(backbone='AsymmNet-S', source='AsymmNet Table 8', dataset='HMDB51 split 1', metrics={},
-             madds_m=56.5, params_m=1.9),
-        dict(backbone='AsymmNet-L', source='AsymmNet Table 8', dataset='HMDB51 split 1', metrics={},
-             madds_m=215.7, params_m=4.8),
-        dict(backbone='ResNet50-v1b', source='AsymmNet Table 8', dataset='HMDB51 split 1',
-             metrics={'acc/top1': 0.552}, madds_m=None, params_m=None),
-        dict(backbone='ResNet50 (ImageNet-pretrained)', source='mmaction2 v0.24 tsn_r50_1x1x8_50e_hmdb51',
+        dict(backbone='ResNet50 (ImageNet-pretrained)', source='upstream: mmaction2 v0.24 tsn_r50_1x1x8_50e_hmdb51',
              dataset='HMDB51 split 1', metrics={'acc/top1': 0.4895, 'acc/top5': 0.8019}, madds_m=None,
              params_m=None),
     ],
-    # ArcFace at 112x112
     'arcface_112': [
-        dict(backbone='AsymmNet-S', source='AsymmNet Table 7', dataset='MS1M', metrics={}, madds_m=10.3,
-             params_m=0.3),
-        dict(backbone='AsymmNet-L', source='AsymmNet Table 7', dataset='MS1M', metrics={}, madds_m=41.6,
-             params_m=1.1),
-        dict(backbone='MobileFaceNet (buffalo_s)', source='insightface model_zoo README',
+        dict(backbone='MobileFaceNet (buffalo_s)', source='upstream: insightface model_zoo README',
              dataset='WebFace600K -> LFW / CFP-FP / AgeDB-30',
              metrics={'lfw/accuracy': 0.9970, 'cfp_fp/accuracy': 0.9800, 'agedb_30/accuracy': 0.9658},
              madds_m=None, params_m=None),
     ],
 }
+for _key in ('voc_yolov3_paper', 'coco_pose_paper', 'hmdb51_tsn_paper', 'face_arcface_paper'):
+    UPSTREAM[_key] = []
+
+#: the paper's units in millions
+_TO_MILLIONS = {'M': 1.0, 'G': 1e3, 'B': 1e3}
+
+
+def _metric_key(value) -> Optional[str]:
+    if value.task.startswith('face recognition'):
+        return FACE_KEYS.get(value.dataset)
+    return METRIC_KEYS.get(value.metric)
+
+
+def paper_rows(key: str) -> List[Dict]:
+    """The papers' rows of published key ``key`` (one per printed model row), with accuracies as fractions."""
+    out = []
+    for paper, table in PAPER_TABLES.get(key, []):
+        by_model: Dict[str, Dict] = {}
+        for v in paper_values(paper, table):
+            variant = SUITE_VARIANTS.get((paper, table, v.model))
+            label = f'{variant[1]} ({v.model})' if variant else v.model
+            row = by_model.setdefault(v.model, dict(
+                backbone=label, source=f'published: {paper} {table}' + (
+                    f' ({_OTHER_MODEL[key]})' if key in _OTHER_MODEL else ''),
+                dataset=v.dataset if not v.task.startswith('face') else 'MS1M -> LFW / CALFW / CPLFW / AgeDB-30',
+                protocol=v.protocol, metrics={}, madds_m=None, params_m=None,
+                convention=PAPER_CONVENTION[paper], paper_row=(paper, table, v.model)))
+            if v.metric in ('MAdds', 'MFLOPs (Multiply-Adds)'):
+                row['madds_m'] = v.number * _TO_MILLIONS[v.unit]
+            elif v.metric == 'Params':
+                row['params_m'] = v.number * _TO_MILLIONS[v.unit]
+            elif v.unit == '%' and _metric_key(v):
+                row['metrics'][_metric_key(v)] = v.number / 100
+        out.extend(by_model.values())
+    return out
 
 
 def published_rows(key) -> List[Dict]:
-    """The published rows for ``key`` (empty if unknown or ``None``)."""
-    return list(PUBLISHED.get(key, [])) if key else []
+    """The published rows for ``key``: the papers' rows, then the upstream baselines (empty if unknown/None).
+    Every row has ``convention`` (``None`` where no complexity is given)."""
+    if not key:
+        return []
+    rows = paper_rows(key) + [dict(r, convention=None) for r in UPSTREAM.get(key, [])]
+    return rows
+
+
+#: kept for callers of the former module layout: published key -> rows
+PUBLISHED: Dict[str, List[Dict]] = {key: published_rows(key) for key in sorted(set(UPSTREAM) | set(PAPER_TABLES))}

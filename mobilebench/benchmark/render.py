@@ -13,7 +13,7 @@ from typing import Dict, List, Optional
 
 from mobilebench.fileio import atomic_write_text
 
-from .table import metric_columns, pareto_front, summary, task_rows
+from .table import convention_of, metric_columns, pareto_front, plot_points, summary, task_rows
 
 
 # --------------------------------------------------------------------------------------------------
@@ -36,8 +36,10 @@ def _metric_cell(row: Dict, metric: str, headline: str) -> str:
 
 def render_markdown(data: Dict) -> str:
     lines = [f'# Leaderboard: {data["name"]}', '']
-    lines.append('MAdds/params of the whole model at the task input size (MAdds: one multiply-add counted '
-                 'once, mmengine "flops"); latency: backbone only, CPU, batch 1, median. "untrained" is the '
+    lines.append('MAdds/params of the whole model at the task input size (one frame for video), in the counting '
+                 'convention named in "counted as" (`true`: the suite\'s count; `mxnet-summary`: the MXNet tool the '
+                 'AsymmNet authors used; see `mobilebench/complexity.py`); latency: backbone only, CPU, batch 1, '
+                 'median. "untrained" is the '
                  'same model tested before training. Published rows are marked and come from '
                  '`mobilebench/benchmark/published.py`; n/a = not given there.')
     lines.append('')
@@ -47,13 +49,15 @@ def render_markdown(data: Dict) -> str:
         lines += [f'## {tdef.get("title", task)}', '',
                   f'headline metric: `{tdef.get("metric")}`' + ('' if tdef.get('higher_is_better', True)
                                                                 else ' (lower is better)'), '']
-        header = ['backbone', *metrics, 'untrained', 'MAdds (M)', 'params (M)', 'latency (ms)', 'source']
+        header = ['backbone', *metrics, 'untrained', 'MAdds (M)', 'params (M)', 'counted as', 'latency (ms)',
+                  'source']
         lines.append('| ' + ' | '.join(header) + ' |')
         lines.append('|' + '---|' * len(header))
         for row in task_rows(data, task):
             cells = [row['backbone'], *[_metric_cell(row, m, tdef.get('metric')) for m in metrics],
                      _fmt(row['untrained']),
-                     _fmt(row['madds_m']), _fmt(row['params_m']), _fmt(row['latency_ms'], 3), row['source']]
+                     _fmt(row['madds_m']), _fmt(row['params_m']), convention_of(row), _fmt(row['latency_ms'], 3),
+                     row['source']]
             lines.append('| ' + ' | '.join(cells) + ' |')
         lines.append('')
     lines += ['## Summary (rank per task on the headline metric)', '']
@@ -86,12 +90,12 @@ def write_csv(data: Dict, path: str):
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(['task', 'backbone', 'source', 'headline', 'value', 'value_std', 'seeds', 'untrained', 'madds_m',
-                     'params_m', 'backbone_latency_ms', 'wall_time_s', *all_metrics])
+                     'params_m', 'convention', 'backbone_latency_ms', 'wall_time_s', *all_metrics])
     for task in data['tasks']:
         for row in task_rows(data, task):
             writer.writerow([task, row['backbone'], row['source'], data['tasks'][task].get('metric'),
                              row['value'], row['value_std'], row['seeds'], row['untrained'], row['madds_m'],
-                             row['params_m'], row['latency_ms'], row['wall_s'],
+                             row['params_m'], convention_of(row), row['latency_ms'], row['wall_s'],
                              *[row['metrics'].get(m) for m in all_metrics]])
     atomic_write_text(path, buf.getvalue())
 
@@ -103,11 +107,9 @@ def plot_task(data: Dict, task: str) -> Optional[str]:
     import matplotlib.pyplot as plt
 
     tdef = data['tasks'][task]
-    rows = [r for r in task_rows(data, task) if r['value'] is not None and r['madds_m'] is not None]
-    if not rows:
+    convention, mine, pub = plot_points(data, task)
+    if not mine and not pub:
         return None
-    mine = [r for r in rows if r['source'] == 'reproduced']
-    pub = [r for r in rows if r['source'] != 'reproduced']
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
     if mine:
         pts = [(r['madds_m'], r['value']) for r in mine]
@@ -121,7 +123,7 @@ def plot_task(data: Dict, task: str) -> Optional[str]:
     if pub:
         ax.scatter([r['madds_m'] for r in pub], [r['value'] for r in pub], marker='*', s=120, color='#55a868',
                    label='published', zorder=3)
-    ax.set_xlabel('MAdds (M) at the task input size')
+    ax.set_xlabel(f'MAdds (M) at the task input size, counted as {convention}')
     ax.set_ylabel(tdef.get('metric'))
     ax.set_title(tdef.get('title', task))
     ax.grid(alpha=0.3)
@@ -149,7 +151,9 @@ def render_html(data: Dict) -> str:
              'background:#f7fbf4}tr.problem td{background:#fff3f0}img{max-width:100%;border:1px solid #ddd}'
              '.note{color:#555;font-size:13px}</style></head><body>',
              f'<h1>Leaderboard: {html.escape(data["name"])}</h1>',
-             '<p class="note">MAdds/params: whole model at the task input size (one multiply-add counted once). '
+             '<p class="note">MAdds/params: whole model at the task input size (one frame for video), in the '
+             'counting convention of the "counted as" column (true: the suite\'s count; mxnet-summary: the MXNet '
+             'tool the AsymmNet authors used); plots compare MAdds within one convention only. '
              'Latency: backbone only, CPU, batch 1, median. "untrained": the same model tested before training. '
              'Rows in <i>italics</i> are published figures (not reproduced here); n/a = not given.</p>']
     if data['problems']:
@@ -158,10 +162,12 @@ def render_html(data: Dict) -> str:
         tdef = data['tasks'][task]
         metrics = metric_columns(data, task)
         parts.append(f'<h2>{html.escape(tdef.get("title", task))}</h2>')
-        header = ['backbone', *metrics, 'untrained', 'MAdds (M)', 'params (M)', 'latency (ms)', 'source']
+        header = ['backbone', *metrics, 'untrained', 'MAdds (M)', 'params (M)', 'counted as', 'latency (ms)',
+                  'source']
         rows = task_rows(data, task)
         cells = [[r['backbone'], *[_metric_cell(r, m, tdef.get('metric')) for m in metrics], _fmt(r['untrained']),
-                  _fmt(r['madds_m']), _fmt(r['params_m']), _fmt(r['latency_ms'], 3), r['source']] for r in rows]
+                  _fmt(r['madds_m']), _fmt(r['params_m']), convention_of(r), _fmt(r['latency_ms'], 3), r['source']]
+                 for r in rows]
         parts.append(_table_html(header, cells, ['reproduced' if r['source'] == 'reproduced' else 'published'
                                                  for r in rows]))
         png = plot_task(data, task)

@@ -168,6 +168,7 @@ TASK_KEYS: Dict[str, Callable] = dict(
     title=is_str,
     higher_is_better=is_bool,
     slurm=is_dict,
+    backbones=str_list,  # optional subset of the benchmark's backbone names this task runs
 )
 TASK_REQUIRED = ('template', 'metric', 'input_shape')
 

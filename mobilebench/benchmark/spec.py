@@ -15,6 +15,7 @@ A benchmark config is a plain mmengine config::
             metrics=['pascal_voc/mAP'],        # optional: every metric shown in the table
             input_shape=(3, 416, 416),         # MAdds/params/latency input (no batch dim)
             higher_is_better=True,
+            backbones=['mobilenetv2_x1.0'],    # optional: only these backbone names (default: all)
             # applied to the composed config after the overrides, through the whole tree:
             rewrite=[dict(prefix='data/VOCdevkit/', new='data/demo/VOCdevkit/'),   # path prefixes
                      dict(key='scale', old=(416, 416), new=(128, 128)),          # key with that value
@@ -173,9 +174,18 @@ def plan_runs(bench: Config, path: str = 'benchmark config', only: Optional[Sequ
     seeds = bench_seeds(bench)
     slurm_all = _to_plain(bench.get('slurm') or {})
     runs = []
+    entries = _backbone_entries(bench, path)
     for task_name, task in bench.tasks.items():
         slurm = dict(slurm_all, **_to_plain(task.get('slurm') or {}))
-        for bb in _backbone_entries(bench, path):
+        subset = task.get('backbones')  # optional: the backbone names this task runs (default: all)
+        if subset is not None:
+            unknown = sorted(set(subset) - {bb['name'] for bb in entries})
+            if unknown:
+                raise BenchmarkConfigError(f'{path}: tasks.{task_name}.backbones names {unknown}, which are not '
+                                           f'in `backbones`; known: {sorted(bb["name"] for bb in entries)}')
+        for bb in entries:
+            if subset is not None and bb['name'] not in subset:
+                continue
             for seed in seeds:
                 runs.append(RunSpec(
                     task=task_name, backbone=bb['name'], template=task['template'], backbone_file=bb['file'],

@@ -124,16 +124,43 @@ def task_rows(data: Dict, task: str) -> List[Dict]:
             value_std=statistics.stdev(values) if len(values) > 1 else None, seeds=len(recs),
             untrained=_mean([finite(_section(r, 'untrained_metrics').get(metric)) for r in recs]),
             madds_m=_m(cx.get('madds')), params_m=_m(cx.get('params')), backbone_madds_m=_m(cx.get('backbone_madds')),
+            convention=cx.get('convention', 'true') if cx else None,
+            by_convention={k: dict(madds_m=_m(v.get('madds')), params_m=_m(v.get('params')))
+                           for k, v in (cx.get('by_convention') or {}).items() if isinstance(v, dict)},
             latency_ms=_mean([finite(_section(r, 'latency').get('median_ms')) for r in recs]) if lat else None,
             wall_s=_mean([finite(_section(r, 'meta').get('wall_time_s')) for r in recs])))
     sign = 1 if tdef.get('higher_is_better', True) else -1
     rows.sort(key=lambda r: (r['value'] is None, -sign * (r['value'] or 0), r['backbone']))
     for pub in published_rows(tdef.get('published_key')):
-        rows.append(dict(backbone=pub['backbone'], source=f'published: {pub["source"]} ({pub["dataset"]})',
+        source = pub['source'] if pub['source'].startswith(('published', 'upstream')) else \
+            f'published: {pub["source"]}'
+        rows.append(dict(backbone=pub['backbone'], source=f'{source} ({pub["dataset"]})',
                          metrics=pub['metrics'], value=pub['metrics'].get(metric), value_std=None, seeds=None,
                          untrained=None, madds_m=pub['madds_m'], params_m=pub['params_m'], backbone_madds_m=None,
-                         latency_ms=None, wall_s=None))
+                         convention=pub.get('convention'), by_convention={}, latency_ms=None, wall_s=None))
     return rows
+
+
+def convention_of(row: Dict) -> str:
+    """The counting convention of a row's MAdds / params (``n/a`` when it has neither)."""
+    return row.get('convention') or ('n/a' if row['madds_m'] is None and row['params_m'] is None else 'true')
+
+
+def plot_points(data: Dict, task: str):
+    """(convention, reproduced rows, published rows) to plot together: MAdds are only compared within one
+    convention. The published rows' convention is used when every reproduced row was also counted in it;
+    otherwise ``true``, and published rows counted differently are left out."""
+    rows = [r for r in task_rows(data, task) if r['value'] is not None]
+    mine = [r for r in rows if r['source'] == 'reproduced' and r['madds_m'] is not None]
+    pub = [r for r in rows if r['source'] != 'reproduced' and r['madds_m'] is not None]
+    conventions = {r['convention'] for r in pub}
+    convention = 'true'
+    if len(conventions) == 1 and mine and all(next(iter(conventions)) in r['by_convention'] for r in mine):
+        convention = next(iter(conventions))
+    if convention != 'true':
+        mine = [dict(r, madds_m=r['by_convention'][convention]['madds_m']) for r in mine]
+        mine = [r for r in mine if r['madds_m'] is not None]
+    return convention, mine, [r for r in pub if r['convention'] == convention]
 
 
 def pareto_front(points: List[tuple], higher_is_better: bool = True) -> List[int]:

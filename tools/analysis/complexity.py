@@ -13,7 +13,10 @@ centres, and backbone layers deeper than the deepest tap):
 
     python tools/analysis/complexity.py config configs/detection/yolov3_416_asymmnet_large_x1.0_voc.py [...]
 
-``--json FILE`` writes the rows as JSON.
+``--json FILE`` writes the rows as JSON. ``--convention mxnet-summary`` counts with the rules of the MXNet
+summary tool the AsymmNet authors used (every AsymmNet params figure is its output); the default ``true`` is
+the suite's own count (conventions: mobilebench/complexity.py). ``--cfg-options`` takes mmengine's
+``key=value`` syntax (tuples included, e.g. ``"model.backbone.out_indices=('s16_expand','s32_expand')"``).
 """
 import argparse
 import os.path as osp
@@ -47,6 +50,8 @@ def parse_args(argv=None):
     c.add_argument('--cfg-options', nargs='+', action=DictAction, default=None, help='key=value overrides')
     for s in (b, i, c):
         s.add_argument('--json', default=None, help='write the rows to this JSON file')
+        s.add_argument('--convention', default='true', choices=('true', 'mxnet-summary'),
+                       help='counting convention (default: true)')
     return p.parse_args(argv)
 
 
@@ -76,7 +81,7 @@ def _describe(cfg):
     return ' '.join(parts)
 
 
-def _model_row(cfg, imagenet, shape):
+def _model_row(cfg, imagenet, shape, convention='true'):
     from mobilebench.complexity import get_complexity
     from mobilebench.config import build_backbone
     if imagenet:
@@ -84,13 +89,14 @@ def _model_row(cfg, imagenet, shape):
         model = build_imagenet_model(dict(cfg, out_indices=('final', ), init_cfg=None))
     else:
         model = build_backbone(dict(cfg, out_indices=('final', ), init_cfg=None))
-    res = get_complexity(model, (3, *shape))
+    res = get_complexity(model, (3, *shape), convention)
     return dict(model=_describe(cfg) + (' +ImageNet head' if imagenet else ''), input=f'{shape[0]}x{shape[1]}',
-                params=res['params'], madds=res['madds'])
+                params=res['params'], madds=res['madds'], convention=convention)
 
 
 def _print(rows):
     width = max(len(r['model']) for r in rows)
+    print(f'counting convention: {rows[0]["convention"]}')
     print(f'{"model":<{width}}  {"input":>9}  {"params":>13}  {"MAdds":>15}  {"MAdds (M)":>10}')
     for r in rows:
         print(f'{r["model"]:<{width}}  {r["input"]:>9}  {r["params"]:>13,}  {r["madds"]:>15,}  '
@@ -105,19 +111,20 @@ def main(argv=None):
     from mobilebench.fileio import atomic_write_json
     rows = []
     if args.mode == 'backbone':
-        rows.append(_model_row(_backbone_cfg(args), args.imagenet, args.shape))
+        rows.append(_model_row(_backbone_cfg(args), args.imagenet, args.shape, args.convention))
     elif args.mode == 'imagenet':
         for family, kwargs in tqdm(IMAGENET_MODELS, desc='models', leave=False):
-            rows.append(_model_row(dict(type=f'backbones.{family}', **kwargs), True, args.shape))
+            rows.append(_model_row(dict(type=f'backbones.{family}', **kwargs), True, args.shape, args.convention))
     else:
         from mobilebench.complexity import get_config_complexity
         from mobilebench.config import load_config
         for path in tqdm(args.configs, desc='configs', leave=False):
             cfg = load_config(path, args.cfg_options)
-            res = get_config_complexity(cfg, args.shape)
+            res = get_config_complexity(cfg, args.shape, args.convention)
             rows.append(dict(model=osp.splitext(osp.basename(path))[0], input=f'{res["input_shape"][1]}x'
                              f'{res["input_shape"][2]}', params=res['params'], madds=res['madds'],
-                             params_total=res['params_total'], backbone_params=res['backbone_params']))
+                             params_total=res.get('params_total'), backbone_params=res['backbone_params'],
+                             convention=args.convention))
     _print(rows)
     if args.json:
         atomic_write_json(args.json, rows)

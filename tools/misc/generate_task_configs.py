@@ -35,6 +35,10 @@ from mobilebench.config import SUITE_BACKBONES, compose_config, placeholder_valu
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
+#: the backbones of the AsymmNet downstream tables (Tables 7-10): the paper's four networks
+PAPER_BACKBONES = ('asymmnet_small_x1.0', 'mobilenetv3_small_x1.0', 'asymmnet_large_x1.0', 'mobilenetv3_large_x1.0')
+
+
 class Row(NamedTuple):
     """One row of the table: ``configs/_base_/tasks/<template>.py`` x each backbone ->
     ``configs/<folder>/<pattern with {backbone}>``."""
@@ -55,6 +59,14 @@ ROWS: List[Row] = [
     Row('tsn_ucf101_video', 'action', 'tsn_{backbone}_ucf101-video.py'),
     Row('tsn_ucf101_rawframes', 'action', 'tsn_{backbone}_ucf101-rawframes.py'),
     Row('arcface_112_ms1m', 'face', 'arcface_{backbone}_ms1m-112.py'),
+    # the papers' own task models (AsymmNet Tables 7-10, MobileNeXt Table 8; see docs/paper_check.md)
+    Row('yolov3_416_voc_paper', 'detection', 'yolov3_416_{backbone}_voc_paper.py',
+        PAPER_BACKBONES + ('mobilenetv1_x1.0', )),
+    Row('simplebaseline_256x192_coco_paper', 'pose', 'simplebaseline_{backbone}_coco-256x192_paper.py',
+        PAPER_BACKBONES),
+    Row('tsn_hmdb51_video_paper', 'action', 'tsn_{backbone}_hmdb51-video_paper.py', PAPER_BACKBONES),
+    Row('arcface_112_ms1m_paper', 'face', 'arcface_{backbone}_ms1m-112_paper.py', PAPER_BACKBONES),
+    Row('ssdlite_320_voc_paper', 'detection', 'ssdlite_320_{backbone}_voc_paper.py', ('mobilenext_x1.0', )),
 ]
 
 HEADER = ("_base_ = ['../_base_/tasks/{template}.py', '../_base_/backbones/{backbone}.py']\n"
