@@ -50,7 +50,7 @@ for path in sys.argv[1:]:
     while any(isinstance(x, (tuple, list)) for x in leaves):
         leaves = [y for x in leaves for y in (x if isinstance(x, (tuple, list)) else [x])]
     rows.append(dict(config=path, scope=scope, model=type(model).__module__ + '.' + type(model).__name__,
-                     backbone=type(model.backbone).__module__, out_channels=list(model.backbone.out_channels),
+                     backbone=type(model.backbone).__module__, out_channels=list(getattr(model.backbone, 'out_channels', None) or []),
                      finite=all(bool(torch.isfinite(x).all()) for x in leaves)))
 print('ROWS=' + json.dumps(rows))
 '''
@@ -59,7 +59,8 @@ print('ROWS=' + json.dumps(rows))
 #: backbone file name prefix -> module of the class it builds (MobileNetV3 = AsymmNet with asymmetry_rate 0)
 BACKBONE_MODULES = {'asymmnet': 'backbones.asymmnet', 'mobilenetv3': 'backbones.asymmnet',
                     'mobilenext': 'backbones.mobilenext', 'hbonet': 'backbones.hbonet',
-                    'mobilenetv2': 'backbones.mobilenet_v2'}
+                    'mobilenetv2': 'backbones.mobilenet_v2', 'mobilenetv1': 'backbones.mobilenet_v1',
+                    'resnet50': 'mmaction.models.backbones.resnet'}
 
 
 def _env():
