@@ -20,6 +20,7 @@ from typing import Dict, List, Optional
 
 from mobilebench.fileio import atomic_write_json  # noqa: F401  (re-exported for tools)
 
+from .deploy_table import deploy_html, deploy_markdown, published_deploy_lines
 from .published import published_rows
 
 
@@ -170,6 +171,9 @@ def render_markdown(data: Dict) -> str:
                      _fmt(row['madds_m']), _fmt(row['params_m']), _fmt(row['latency_ms'], 3), row['source']]
             lines.append('| ' + ' | '.join(cells) + ' |')
         lines.append('')
+        lines += deploy_markdown(data, task)
+    if any(r.get('deploy') for r in data['runs']):
+        lines += ['## Published deployment figures', ''] + published_deploy_lines()
     lines += ['## Summary (rank per task on the headline metric)', '']
     tasks = list(data['tasks'])
     lines.append('| backbone | ' + ' | '.join(tasks) + ' | mean rank |')
@@ -278,6 +282,7 @@ def render_html(data: Dict) -> str:
                   _fmt(r['madds_m']), _fmt(r['params_m']), _fmt(r['latency_ms'], 3), r['source']] for r in rows]
         parts.append(_table_html(header, cells, ['reproduced' if r['source'] == 'reproduced' else 'published'
                                                  for r in rows]))
+        parts.append(deploy_html(data, task))
         png = plot_task(data, task)
         if png:
             parts.append(f'<img alt="{html.escape(tdef.get("metric") or task)} vs MAdds" '

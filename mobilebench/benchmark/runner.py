@@ -270,6 +270,8 @@ class Sweep:
                 '--latency-threads', str(self.latency['threads'])]
         if run.checkpoint:
             args += ['--checkpoint', run.checkpoint]
+        if self.bench.get('deploy'):  # engines latency / INT8 (mobilebench.deploy_figures)
+            args += ['--deploy', json.dumps(dict(self.bench['deploy'], metric=run.metric))]
         if not self.measure_untrained:
             args.append('--no-untrained')
         if self.launcher == 'none':
@@ -403,7 +405,8 @@ class Sweep:
             untrained = result.get('untrained_metrics')
             record.update(metrics=metrics, untrained_metrics=untrained, complexity=result.get('complexity'),
                           latency=result.get('latency'), timings=result.get('timings'),
-                          train_iters=result.get('train_iters'), log_dir=result.get('log_dir'))
+                          train_iters=result.get('train_iters'), log_dir=result.get('log_dir'),
+                          deploy=result.get('deploy'))
             record['value'] = metrics.get(run.metric)
             record['untrained_value'] = (untrained or {}).get(run.metric) if untrained is not None else None
             if record['value'] is None:
