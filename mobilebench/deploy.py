@@ -49,7 +49,9 @@ def export_onnx(model: nn.Module, input_shape: Sequence[int], path: str, opset: 
                 dynamic_batch: bool = True, input_name: str = 'input') -> List[str]:
     """Export ``model`` (eval mode) with the TorchScript exporter (``dynamo=False``: torch 2.13's
     default dynamo exporter needs onnxscript, which the stack does not ship). Returns output names."""
-    wrapped = _TupleOutput(model.eval())
+    # the wrapper is put in eval mode too: the exporter restores the mode of the module it is given,
+    # recursively, so a wrapper left in training mode would switch the model to training mode
+    wrapped = _TupleOutput(model.eval()).eval()
     dummy = torch.randn(*input_shape)
     n_out = len(wrapped(dummy))
     output_names = [f'feat{i}' for i in range(n_out)] if n_out > 1 else ['output']

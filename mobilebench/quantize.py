@@ -247,7 +247,8 @@ def export_task_onnx(model: nn.Module, input_shape: Sequence[int], path: str, op
     axes = {'input': {0: 'batch', 2: 'height', 3: 'width'}}
     axes.update({n: {0: 'batch'} for n in names})
     with torch.no_grad():
-        torch.onnx.export(_Flat(net), (dummy, ), path, input_names=['input'], output_names=names,
+        # eval-mode wrapper: the exporter restores the given module's mode recursively afterwards
+        torch.onnx.export(_Flat(net).eval(), (dummy, ), path, input_names=['input'], output_names=names,
                           opset_version=opset, dynamic_axes=axes, do_constant_folding=True, dynamo=False)
     return dict(kind=kind, template=_structure(out))
 

@@ -76,6 +76,7 @@ def parse_args(argv=None):
     p.add_argument('--note', default='', help='free text stored in the JSON (e.g. "machine shared")')
     p.add_argument('--out', help='write the figures to this JSON file')
     p.add_argument('--plot', help='write latency vs MAdds per engine to this PNG')
+    p.add_argument('--markdown', help='write the tables (latency per engine, ratios beside the paper) here')
     args = p.parse_args(argv)
     engines = list(ENGINES) if args.engine == ['all'] else args.engine
     from mobilebench.engines import check_engine
@@ -246,20 +247,14 @@ def main(argv=None):
     for (name, engine) in keys:
         rows[name]['engines'][engine].update(stats[f'{name}|{engine}'])
 
-    ratios = {}
-    for a, b in RATIO_PAIRS:
-        if a in rows and b in rows:
-            for engine in args.engines:
-                ea, eb = rows[a]['engines'].get(engine, {}), rows[b]['engines'].get(engine, {})
-                if 'median_ms' in ea and 'median_ms' in eb:
-                    ratios.setdefault(f'{a} / {b}', {})[engine] = ea['median_ms'] / eb['median_ms']
+    ratios, ratios_min = latency_ratios(rows, args.engines, 'median_ms'), latency_ratios(rows, args.engines, 'min_ms')
     result = dict(
         command='python tools/analysis/latency.py ' + ' '.join(sys.argv[1:] if argv is None else argv),
         date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
         machine=machine_info(), engines=engine_info(args.engines + (['torch'] if args.official_dir else [])),
         setting=dict(batch=1, input_size=size, threads=args.threads, warmup=args.warmup, repeats=args.repeats,
                      part=args.part, fused_conv_bn=True, interleaved=True, seed=args.seed),
-        note=args.note, results=list(rows.values()), ratios=ratios, unsupported=skipped)
+        note=args.note, results=list(rows.values()), ratios=ratios, ratios_min=ratios_min, unsupported=skipped)
     print_table(result)
     if args.out:
         atomic_write_json(args.out, result)
@@ -267,7 +262,24 @@ def main(argv=None):
     if args.plot:
         plot(result, args.plot)
         print(f'plot written to {args.plot}')
+    if args.markdown:
+        _write_text(args.markdown, render_markdown(result))
+        print(f'tables written to {args.markdown}')
     return result
+
+
+def latency_ratios(rows, engines, stat='median_ms'):
+    """'asymmnet_X / mobilenetv3_X' -> engine -> ratio of ``stat`` (median, or min: the least disturbed
+    call, steadier than the median on a loaded machine)."""
+    rows = {r['model']: r for r in rows} if isinstance(rows, list) else rows
+    ratios = {}
+    for a, b in RATIO_PAIRS:
+        if a in rows and b in rows:
+            for engine in engines:
+                ea, eb = rows[a]['engines'].get(engine, {}), rows[b]['engines'].get(engine, {})
+                if stat in ea and stat in eb:
+                    ratios.setdefault(f'{a} / {b}', {})[engine] = ea[stat] / eb[stat]
+    return ratios
 
 
 def print_table(result):
@@ -287,6 +299,71 @@ def print_table(result):
         print(f'{pair}: ' + ', '.join(f'{e} {v:.3f}' for e, v in per_engine.items()))
     for msg in result['unsupported']:
         print(f'not timed: {msg}')
+
+
+def _write_text(path, text):
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def render_markdown(result):
+    """The figures as Markdown: one latency table (ms per engine) and the AsymmNet / MobileNetV3 ratios
+    beside AsymmNet Table 5's."""
+    from mobilebench.benchmark.deploy_table import PUBLISHED_LATENCY, PUBLISHED_LATENCY_SOURCE
+    engines = list(result['engines'])
+    s, m = result['setting'], result['machine']
+    lines = [f'<!-- written by: {result["command"]} -->', '',
+             f'Measured {result["date"]} on {m["cpu"]} ({m["logical_cores"]} logical cores, 1-min load average '
+             f'{m.get("load_average_1min", "n/a"):.2f} at the end); batch 1, {s["input_size"]}x{s["input_size"]}, '
+             f'{s["threads"]} thread(s), conv+BN folded, {s["warmup"]} warm-up calls then the median of '
+             f'{s["repeats"]} interleaved rounds; part: {s["part"]}. '
+             + ', '.join(result['engines'].values()) + '.' + (f' Note: {result["note"]}.' if result['note'] else ''),
+             '', '| model | MAdds (M) | params (M) | ' + ' | '.join(f'{e} ms' for e in engines) +
+             ' | max rel. error vs eager |', '|---|---|---|' + '---|' * (len(engines) + 1)]
+    for r in result['results']:
+        cells = []
+        errs = []
+        for e in engines:
+            info = r['engines'].get(e) or {}
+            cells.append(f'{info["median_ms"]:.2f}' if 'median_ms' in info else
+                         ('unsupported' if 'error' in info else '-'))
+            if 'max_rel_error_vs_eager' in info:
+                errs.append(info['max_rel_error_vs_eager'])
+        if r['kind'] == 'official':
+            errs.append(r['max_rel_error_suite_vs_official'])
+        madds = f'{r["madds"] / 1e6:.1f}' if r.get('madds') else 'n/a'
+        err = f'{max(errs):.1e}' if errs else 'n/a'
+        lines.append(f'| {r["model"]} | {madds} | {r["params"] / 1e6:.2f} | ' + ' | '.join(cells) + f' | {err} |')
+    pub = {(p['arch'], p['width']): p['asymmnet'] / p['mbv3'] for p in PUBLISHED_LATENCY}
+    ratios_min = result.get('ratios_min') or latency_ratios(result['results'], engines, 'min_ms')
+    if result['ratios']:
+        lines += ['', f'AsymmNet / MobileNetV3 latency ratio per engine, beside the paper ({PUBLISHED_LATENCY_SOURCE}); '
+                  'ratio of medians, and in brackets the ratio of the fastest calls (less sensitive to load):',
+                  '', '| pair | ' + ' | '.join(engines) + ' | paper (MNN, SD855) |', '|---|' + '---|' * (len(engines) + 1)]
+        for pair, per_engine in result['ratios'].items():
+            per_min = ratios_min.get(pair, {})
+            mm = re.match(r'asymmnet_(large|small)_x([0-9.]+)', pair)
+            paper = pub.get((mm.group(1), float(mm.group(2)))) if mm else None
+            paper = f'{paper:.3f}' if paper else 'n/a'
+            lines.append(f'| {pair} | ' + ' | '.join(f'{per_engine[e]:.3f} ({per_min[e]:.3f})' if e in per_engine
+                                                     else '-' for e in engines) + f' | {paper} |')
+    official = [r for r in result['results'] if r['kind'] == 'official']
+    if official:
+        by_name = {r['model']: r for r in result['results']}
+        lines += ['', 'Official implementations (unchanged files, same weights converted into the suite\'s modules, '
+                  'torch engine, same loop):', '', '| model | official ms | suite ms | suite / official | '
+                  'max rel. error suite vs official |', '|---|---|---|---|---|']
+        for r in official:
+            ours = by_name.get(r['suite_equivalent'], {}).get('engines', {}).get('torch', {})
+            o = r['engines']['torch'].get('median_ms')
+            q = ours.get('median_ms')
+            mid = f'{q:.2f} | {q / o:.3f}' if q else 'n/a | n/a'
+            lines.append(f'| {r["model"]} | {o:.2f} | {mid} | {r["max_rel_error_suite_vs_official"]:.1e} |')
+    if result['unsupported']:
+        lines += ['', 'Not timed:', ''] + [f'- {msg}' for msg in result['unsupported']]
+    return '\n'.join(lines) + '\n'
 
 
 def plot(result, path):
