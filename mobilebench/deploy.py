@@ -20,16 +20,23 @@ def flatten_outputs(out) -> List[torch.Tensor]:
 
 
 class TensorNetwork(nn.Module):
-    """An OpenMMLab model (detector, pose estimator, recognizer, face model) as a plain network:
-    ``model(x, None, mode='tensor')`` -- no data preprocessor, no post-processing -- with the nested
-    outputs flattened to a tuple, so that it exports to ONNX and runs on any engine."""
+    """An OpenMMLab model (detector, pose estimator, action recognizer, face model) as a plain network
+    on one NCHW image batch -- backbone, neck and head, no data preprocessor, no post-processing
+    (:class:`mobilebench.complexity.TaskForward`; an action recognizer runs one segment) -- with the
+    nested outputs flattened to a tuple, so that it exports to ONNX and runs on any engine.
 
-    def __init__(self, model: nn.Module):
+    Args:
+        model: the built model.
+        scope: its toolbox scope (``cfg.default_scope``: mmdet, mmpose, mmaction, mobilebench).
+    """
+
+    def __init__(self, model: nn.Module, scope: str):
         super().__init__()
-        self.model = model
+        from mobilebench.complexity import TaskForward
+        self.net = TaskForward(model, scope)
 
     def forward(self, x):
-        return tuple(flatten_outputs(self.model(x, None, mode='tensor')))
+        return tuple(flatten_outputs(self.net(x)))
 
 
 class _TupleOutput(nn.Module):

@@ -20,14 +20,14 @@ import torch.nn as nn
 from mobilebench.engines import ENGINES, EngineOpError, build_runner, check_engine, max_relative_error
 
 
-def _network(model: nn.Module, input_shape: Sequence[int]):
-    """(network, batch-1 input shape, scope): the whole network in tensor mode when it runs as one
-    tensor-in / tensors-out module, else the backbone on one frame."""
+def _network(model: nn.Module, input_shape: Sequence[int], toolbox: str):
+    """(network, batch-1 input shape, scope): the whole network (one frame for a clip model) when it
+    runs as one tensor-in / tensors-out module, else the backbone on one frame."""
     from mobilebench.benchmark.measure import backbone_input_shape, find_backbone
     from mobilebench.deploy import TensorNetwork
     model = getattr(model, 'module', model)
-    net = TensorNetwork(copy.deepcopy(model).cpu().eval())
-    shape = (1, *[int(s) for s in input_shape])
+    net = TensorNetwork(copy.deepcopy(model).cpu().eval(), toolbox).eval()
+    shape = (1, *backbone_input_shape(input_shape))
     try:
         with torch.no_grad():
             net(torch.zeros(*shape))
@@ -40,8 +40,10 @@ def _network(model: nn.Module, input_shape: Sequence[int]):
 
 
 def network_latency(model: nn.Module, input_shape: Sequence[int], engines: Sequence[str] = ENGINES,
-                    warmup: int = 3, repeats: int = 10, threads: int = 1, work_dir: Optional[str] = None) -> Dict:
-    """Median batch-1 latency of ``model``'s network on each engine (conv+BN folded, interleaved).
+                    warmup: int = 3, repeats: int = 10, threads: int = 1, work_dir: Optional[str] = None,
+                    toolbox: str = 'mmdet') -> Dict:
+    """Median batch-1 latency of ``model``'s network on each engine (conv+BN folded, interleaved);
+    ``toolbox`` is the model's ``default_scope`` (how its network is called).
 
     Returns:
         ``dict(scope, input_shape, engines={engine: {median_ms, ..., version, max_rel_error_vs_eager}
@@ -50,7 +52,7 @@ def network_latency(model: nn.Module, input_shape: Sequence[int], engines: Seque
     from mobilebench.latency import machine_info, time_interleaved
     for e in engines:
         check_engine(e)
-    net, shape, scope = _network(model, input_shape)
+    net, shape, scope = _network(model, input_shape, toolbox)
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     with torch.no_grad():
         out = net(torch.from_numpy(x))
@@ -140,7 +142,8 @@ def deployment_figures(runner, input_shape: Sequence[int], metric: Optional[str]
     """
     out = dict(latency=None, int8=None)
     try:
-        out['latency'] = network_latency(runner.model, input_shape, engines, warmup, repeats, threads)
+        out['latency'] = network_latency(runner.model, input_shape, engines, warmup, repeats, threads,
+                                         toolbox=runner.cfg.get('default_scope', 'mmengine'))
     except Exception as exc:  # noqa: BLE001
         out['latency'] = dict(error=f'{type(exc).__name__}: {exc}'[:500])
     if int8 is not None:

@@ -283,6 +283,12 @@ def test_detector_scored_through_onnx_fp32_equals_pytorch_and_int8_runs(tmp_path
     for a, b in zip(ref, got):
         assert torch.allclose(a.pred_instances.scores, b.pred_instances.scores, atol=1e-4)
         assert torch.allclose(a.pred_instances.bboxes, b.pred_instances.bboxes, atol=1e-2)
+    # the benchmark record's latency part: the whole detector network on every engine, outputs checked
+    from mobilebench.deploy_figures import network_latency
+    lat = network_latency(model, (3, 128, 128), warmup=0, repeats=1, toolbox='mmdet')
+    assert lat['scope'] == 'model' and lat['input_shape'] == [1, 3, 128, 128]
+    for engine in ENGINES:
+        assert lat['engines'][engine]['median_ms'] > 0 and lat['engines'][engine]['max_rel_error_vs_eager'] < 1e-3
 
 
 def test_face_recognizer_embeddings_through_onnx(tmp_path):

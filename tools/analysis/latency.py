@@ -156,19 +156,27 @@ def load_official(official_dir, key):
 
 
 def build_task_network(config):
-    """A task config's network in tensor mode (one NCHW / NTCHW tensor in, a flat tuple out)."""
+    """A task config's network on one NCHW image (see :class:`mobilebench.deploy.TensorNetwork`) and its
+    input shape (C, H, W) from the config's test pipeline / codec."""
+    import importlib
+
     from mmengine.registry import MODELS, init_default_scope
 
     import mobilebench  # noqa: F401
-    import mobilebench.face  # noqa: F401
+    from mobilebench.complexity import task_input_shape
     from mobilebench.config import load_config
     from mobilebench.deploy import TensorNetwork
+    from mobilebench.runner_utils import TOOLBOX_MODULES
     cfg = load_config(config)
-    init_default_scope(cfg.get('default_scope', 'mmengine'))
-    model = MODELS.build(cfg.model)
-    model.eval()
+    scope = cfg.get('default_scope', 'mmengine')
+    init_default_scope(scope)
+    if scope in TOOLBOX_MODULES:
+        importlib.import_module(TOOLBOX_MODULES[scope])
+    model_cfg = cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') else dict(cfg.model)
+    model_cfg['backbone'] = dict(model_cfg['backbone'], init_cfg=None)
+    model = MODELS.build(model_cfg).eval()
     randomize_bn(model)
-    return TensorNetwork(model), cfg
+    return TensorNetwork(model, scope).eval(), (3, *task_input_shape(cfg))
 
 
 def main(argv=None):
@@ -234,8 +242,7 @@ def main(argv=None):
                          source=osp.join(osp.abspath(args.official_dir), OFFICIAL[key][0])))
                 bar.advance(task)
         for config in args.config:
-            net, cfg = build_task_network(config)
-            shape = tuple(int(s) for s in cfg.get('deploy_input_shape', (3, size, size)))
+            net, shape = build_task_network(config)
             add(osp.splitext(osp.basename(config))[0], net, (1, *shape), args.engines, 'task',
                 dict(config=config))
             bar.advance(task)
