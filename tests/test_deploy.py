@@ -79,9 +79,9 @@ def test_measure_latency_reports_ordered_statistics():
 def test_latency_tool_writes_json(tmp_path):
     out_json = tmp_path / 'lat.json'
     out = subprocess.run([sys.executable, 'tools/analysis/latency.py', 'mobilenext_x0.5', 'hbonet_x0.5',
-                          '--input-size', '32', '--repeats', '3', '--warmup', '1', '--out', str(out_json)],
-                         capture_output=True, text=True, cwd=ROOT)
+                          '--part', 'backbone', '--input-size', '32', '--repeats', '3', '--warmup', '1',
+                          '--out', str(out_json)], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
     rows = json.loads(out_json.read_text())['results']
-    assert [r['backbone'] for r in rows] == ['mobilenext_x0.5', 'hbonet_x0.5']
-    assert all(r['median_ms'] > 0 for r in rows)
+    assert [r['model'] for r in rows] == ['mobilenext_x0.5', 'hbonet_x0.5']
+    assert all(r['part'] == 'backbone' and r['engines']['torch']['median_ms'] > 0 for r in rows)

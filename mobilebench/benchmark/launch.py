@@ -12,6 +12,7 @@ mmengine checkpoint resumes from it (``--resume``) instead of starting over.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import os.path as osp
 import shlex
@@ -61,11 +62,13 @@ class RunSettings:
     jobs: int = 1
     executor: str = 'local'
     inside_job: bool = False
+    deploy: Optional[Dict] = None  # engines latency / INT8 of the task network (mobilebench.deploy_figures)
 
     def hash_of(self, run: RunSpec, config_text: str) -> str:
         """The run's spec hash: its composed config plus every setting that changes its result."""
         return spec_hash(config_text, seed=run.seed, input_shape=list(run.input_shape), checkpoint=run.checkpoint,
-                         latency=self.latency, measure_untrained=self.measure_untrained)
+                         latency=self.latency, measure_untrained=self.measure_untrained,
+                         **(dict(deploy=self.deploy) if self.deploy else {}))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -113,6 +116,8 @@ def build_command(settings: RunSettings, run: RunSpec, cfg_path: str, out_path: 
         args += ['--checkpoint', run.checkpoint]
     if not settings.measure_untrained:
         args.append('--no-untrained')
+    if settings.deploy:
+        args += ['--deploy', json.dumps(dict(settings.deploy, metric=run.metric))]
     if resume:
         args.append('--resume')
     if settings.launcher == 'none':
@@ -293,7 +298,7 @@ def _finish(settings: RunSettings, run: RunSpec, record: Dict, t0: float, status
         record.update(metrics=metrics, untrained_metrics=untrained, complexity=result.get('complexity'),
                       latency=result.get('latency'), timings=result.get('timings'),
                       train_iters=result.get('train_iters'), train_start_iter=result.get('train_start_iter'),
-                      log_dir=result.get('log_dir'))
+                      log_dir=result.get('log_dir'), deploy=result.get('deploy'))
         record['value'] = (metrics or {}).get(run.metric)
         record['untrained_value'] = (untrained or {}).get(run.metric) if untrained is not None else None
         if status == 'ok' and record['value'] is None:

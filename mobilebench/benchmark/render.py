@@ -13,6 +13,7 @@ from typing import Dict, List, Optional
 
 from mobilebench.fileio import atomic_write_text
 
+from .deploy_table import deploy_html, deploy_markdown, published_deploy_lines
 from .table import convention_of, metric_columns, pareto_front, plot_points, summary, task_rows
 
 
@@ -60,6 +61,9 @@ def render_markdown(data: Dict) -> str:
                      row['source']]
             lines.append('| ' + ' | '.join(cells) + ' |')
         lines.append('')
+        lines += deploy_markdown(data, task)
+    if any(r.get('deploy') for r in data['runs']):
+        lines += ['## Published deployment figures', ''] + published_deploy_lines()
     lines += ['## Summary (rank per task on the headline metric)', '']
     tasks = list(data['tasks'])
     lines.append('| backbone | ' + ' | '.join(tasks) + ' | mean rank |')
@@ -170,6 +174,7 @@ def render_html(data: Dict) -> str:
                  for r in rows]
         parts.append(_table_html(header, cells, ['reproduced' if r['source'] == 'reproduced' else 'published'
                                                  for r in rows]))
+        parts.append(deploy_html(data, task))
         png = plot_task(data, task)
         if png:
             parts.append(f'<img alt="{html.escape(tdef.get("metric") or task)} vs MAdds" '

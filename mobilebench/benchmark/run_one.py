@@ -39,6 +39,8 @@ def parse_args(argv=None):
     parser.add_argument('--latency-warmup', type=int, default=3)
     parser.add_argument('--latency-repeats', type=int, default=10)
     parser.add_argument('--latency-threads', type=int, default=1)
+    parser.add_argument('--deploy', default=None,
+                        help='JSON keyword arguments of mobilebench.deploy_figures.deployment_figures')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
@@ -196,6 +198,14 @@ def main(argv=None):
             result['latency'] = backbone_latency(runner.model, args.input_shape, args.latency_warmup,
                                                  args.latency_repeats, args.latency_threads)
             timings['latency_s'] = time.perf_counter() - t
+            save(phase)
+            if args.deploy:  # task network on inference engines, INT8 (mobilebench.deploy_figures)
+                from mobilebench.deploy_figures import deployment_figures
+                phase = 'deploy'
+                t = time.perf_counter()
+                progress.update(phase=phase, done=0, total=0)
+                result['deploy'] = deployment_figures(runner, args.input_shape, **json.loads(args.deploy))
+                timings['deploy_s'] = time.perf_counter() - t
             timings['total_s'] = time.perf_counter() - t0
             result['log_dir'] = runner.log_dir
             result['complete'] = True

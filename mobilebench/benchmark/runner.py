@@ -94,6 +94,7 @@ class Sweep:
         self.settings = RunSettings(
             results_dir=results_dir, bench_path=bench_config, latency=latency,
             measure_untrained=bool(self.bench.get('measure_untrained', True)),
+            deploy=dict(self.bench['deploy']) if self.bench.get('deploy') else None,
             timeout_s=self.bench.get('run_timeout_s'),
             # optional intra-op threads per run (OMP/MKL/torch); 1 avoids OpenMP spin-wait thrashing when
             # the CPU is shared, which can make a small model 10x slower

@@ -187,6 +187,7 @@ TOP_KEYS: Dict[str, Callable] = dict(
     run_timeout_s=optional(positive_number),
     jobs=int_at_least(1),
     slurm=is_dict,
+    deploy=optional(is_dict),
 )
 TOP_KEYS['backbones'].doc = 'list'
 TOP_KEYS['tasks'].doc = 'dict'

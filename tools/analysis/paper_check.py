@@ -27,7 +27,6 @@ import torch
 import torch.nn as nn
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, REPO)
 
 #: the convention each paper's figures were counted in
 PAPER_CONVENTION = {'AsymmNet': 'mxnet-summary', 'MobileNeXt': 'true', 'HBONet': 'true'}
@@ -345,7 +344,7 @@ def main(argv=None) -> int:
     p.add_argument('--json', default=None, help='also write the rows as JSON')
     p.add_argument('--check', default=None, metavar='MD', help='exit 1 if MD differs from a fresh run')
     args = p.parse_args(argv)
-    import mobilebench  # noqa: F401
+    import mobilebench.compat  # noqa: F401  (torch 2.13 / numpy 2 shims for the pinned stack)
     from mobilebench.fileio import atomic_write_json
     from rich.progress import track
     selected = [r for r in rows() if args.tables is None or f'{r.paper} {r.table}' in args.tables]
