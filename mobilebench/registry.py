@@ -12,12 +12,12 @@ from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from .listing_registry import ListingRegistry as Registry
 
 MODELS = Registry('model', parent=MMENGINE_MODELS, scope='mobilebench',
-                  locations=['mobilebench.models', 'mobilebench.face'])
+                  locations=['mobilebench.models', 'mobilebench.face', 'mobilebench.reid'])
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, scope='mobilebench',
                     locations=['mobilebench.datasets', 'mobilebench.face'])
 TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS, scope='mobilebench',
                       locations=['mobilebench.datasets', 'mobilebench.face'])
 METRICS = Registry('metric', parent=MMENGINE_METRICS, scope='mobilebench',
-                   locations=['mobilebench.face'])
+                   locations=['mobilebench.face', 'mobilebench.reid'])
 EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, scope='mobilebench')
-HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='mobilebench')
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='mobilebench', locations=['mobilebench.reid'])
