@@ -285,14 +285,26 @@ def make_faces(out, rng, ids=16, per_id=20, pairs=60):
 
 
 # ---------------------------------------------------------------------------------------------------------- re-ID
+#: the clothes vocabulary: an identity is one combination (shirt hue, stripes, trousers, bag); test identities are
+#: combinations no training identity wears, made of the same attributes (what lets re-ID generalise)
+_REID_SHIRT_HUES = (0, 22, 45, 67, 90, 112, 135, 157)  # OpenCV hue (0..180)
+_REID_TROUSERS = ((40, 40, 40), (110, 50, 30), (40, 70, 120), (150, 150, 150), (40, 100, 50))  # BGR
+_REID_PATTERNS = 3  # plain, horizontal stripes, vertical band
+_REID_BAGS = (None, (30, 30, 200), (200, 200, 40))  # none, red, cyan
+
+
 def _reid_identity(pid):
-    """The fixed look of identity ``pid``: shirt / trousers / head colours, a shirt pattern and a bag."""
-    prng = np.random.default_rng(5000 + pid)
-    def colour(v_lo, v_hi):
-        hsv = np.uint8([[[prng.integers(0, 180), prng.integers(120, 256), prng.integers(v_lo, v_hi)]]])
-        return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0].astype(np.float32)
-    return dict(shirt=colour(120, 256), stripe=colour(60, 256), trousers=colour(40, 200), hair=colour(20, 120),
-                pattern=int(prng.integers(3)), bag=int(prng.integers(3)), bag_colour=colour(60, 256))
+    """The fixed look of identity ``pid``: one combination of the clothes vocabulary (a fixed shuffle of all
+    combinations, so identity k wears the same clothes in every run)."""
+    combos = [(h, t, p, b) for h in range(len(_REID_SHIRT_HUES)) for t in range(len(_REID_TROUSERS))
+              for p in range(_REID_PATTERNS) for b in range(len(_REID_BAGS))]
+    h, t, p, b = combos[np.random.default_rng(5000).permutation(len(combos))[pid]]
+    def hsv(hue, sat, val):
+        return cv2.cvtColor(np.uint8([[[hue, sat, val]]]), cv2.COLOR_HSV2BGR)[0, 0].astype(np.float32)
+    hue = _REID_SHIRT_HUES[h]
+    return dict(shirt=hsv(hue, 210, 230), stripe=hsv((hue + 90) % 180, 210, 120),
+                trousers=np.float32(_REID_TROUSERS[t]), hair=np.float32((30, 40, 60)), pattern=p,
+                bag=0 if b == 0 else 1, bag_colour=np.float32(_REID_BAGS[b] or (0, 0, 0)))
 
 
 def _reid_person(rng, pid, cam, h=128, w=64):
