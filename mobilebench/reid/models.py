@@ -193,6 +193,10 @@ class ReIDClassifier(BaseModel):
         x = self.backbone(inputs)
         return self.neck(x) if self.neck is not None else x
 
+    def _forward(self, inputs: torch.Tensor, data_samples=None) -> torch.Tensor:
+        """The deployed network: image -> embedding (what complexity counting and export run)."""
+        return self.forward(inputs, mode='tensor')
+
     def forward(self, inputs: torch.Tensor, data_samples: Optional[List[ReIDDataSample]] = None,
                 mode: str = 'tensor'):
         if inputs.dim() == 5:  # (B, N, C, H, W) image stacks
