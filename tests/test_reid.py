@@ -275,6 +275,16 @@ def test_train_with_classifier_warmup_then_test_on_fixture(tmp_path):
 
     metrics = runner.test()
     assert set(metrics) == {'market1501/mAP', 'market1501/rank1', 'market1501/rank5', 'market1501/rank10'}
+    # the suite's tools/test.py on the saved checkpoint writes the same metrics to metrics.json
+    import glob
+    import json
+
+    from tools.test import main as test_main
+    cfg_path = str(tmp_path / 'reid_fixture.py')
+    cfg.dump(cfg_path)
+    test_main([cfg_path, osp.join(cfg.work_dir, 'epoch_2.pth'), '--work-dir', str(tmp_path / 'test')])
+    written = json.load(open(glob.glob(str(tmp_path / 'test' / '*' / 'metrics.json'))[0]))
+    assert written['metrics'] == pytest.approx(metrics)
     # recompute from the model's own embeddings, independently of the metric code
     from mobilebench.datasets.market1501 import Market1501Dataset
     ds = Market1501Dataset(data_root=FIXTURE, split='test', test_mode=True,
