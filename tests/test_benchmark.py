@@ -204,6 +204,10 @@ def test_make_demo_data_formats_and_determinism(tmp_path):
     images, issame = load_bin(str(root / 'faces' / 'lfw.bin'))
     assert len(images) == 2 * len(issame) == 120
     assert len(RecordIOReader(str(root / 'faces' / 'train.rec'))) == 320
+    from mobilebench.datasets.market1501 import Market1501Dataset
+    reid = Market1501Dataset(data_root=str(root / 'market1501'), split='test', test_mode=True)
+    assert len(reid) == 20 + 60 and {reid.get_data_info(i)['pid'] for i in range(len(reid))} >= {-1, 0}
+    assert Market1501Dataset(data_root=str(root / 'market1501'), split='train').metainfo['num_classes'] == 10
 
 
 def test_launcher_commands(tmp_path, monkeypatch):

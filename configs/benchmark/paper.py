@@ -3,14 +3,16 @@
 # MobileNetV1 row of Table 10), and SSDLite at HBONet Table 8's widths 1.0 / 0.5 / 0.25 / 0.1:
 #   YOLOv3-416 and SSDLite-320 on VOC07+12 -> VOC07 test (AsymmNet Table 10, MobileNeXt / HBONet Table 8),
 #   SimpleBaseline 256x192 on COCO keypoints (AsymmNet Table 9), TSN on HMDB51 split 1 (AsymmNet Table 8),
-#   ArcFace 112x112 on MS1M with lfw / cfp_fp / agedb_30 verification (AsymmNet Table 7).
+#   ArcFace 112x112 on MS1M with lfw / cfp_fp / agedb_30 verification (AsymmNet Table 7),
+#   person re-ID at 256x128 on Market-1501 (HBONet Table 9; its other widths: configs/reid/).
 # Schedules, pipelines and evaluation are the task templates' (configs/_base_/tasks/, which mirror the upstream
 # mmdet / mmpose / mmaction2 recipes and insightface's arcface_torch); nothing is shortened here.
 #
 #   python tools/benchmark.py configs/benchmark/paper.py --launcher pytorch --gpus 8 --results results/paper
 #   python tools/leaderboard.py results/paper
 #
-# Data roots are the templates' defaults (data/VOCdevkit/, data/coco/, data/hmdb51/, data/ms1m-retinaface-t1/);
+# Data roots are the templates' defaults (data/VOCdevkit/, data/coco/, data/hmdb51/, data/ms1m-retinaface-t1/,
+# data/market1501/);
 # point them elsewhere with a `rewrite=[dict(prefix='data/coco/', new='/datasets/coco/')]` entry per task.
 # To evaluate released checkpoints instead of training, list them in `checkpoints`
 # ('task/backbone_name' -> path).
@@ -92,4 +94,16 @@ tasks = dict(
         template='configs/_base_/tasks/arcface_112_ms1m_paper.py',
         metric='lfw/accuracy', metrics=['lfw/accuracy', 'cfp_fp/accuracy', 'agedb_30/accuracy'],
         input_shape=(3, 112, 112), published_key='face_arcface_paper', backbones=_asymm),
+    reid=dict(
+        title='Re-ID 256x128, Market-1501 (single query; mAP, CMC rank-1/5/10)',
+        template='configs/_base_/tasks/reid_256x128_market1501.py',
+        metric='market1501/mAP',
+        metrics=['market1501/mAP', 'market1501/rank1', 'market1501/rank5', 'market1501/rank10'],
+        input_shape=(3, 256, 128), published_key='reid_256x128_market1501', backbones=_x1,
+        # every backbone here is x1.0: the paper's extra 30 fine-tuning epochs with a decayed lr (HBONet sec. 4.4),
+        # as in configs/reid/*_x1.0_*.py
+        overrides=dict(
+            train_cfg=dict(max_epochs=120),
+            param_scheduler=[dict(type='MultiStepLR', begin=0, end=120, by_epoch=True, milestones=[60, 90],
+                                  gamma=0.1)])),
 )

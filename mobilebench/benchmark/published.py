@@ -83,6 +83,17 @@ UPSTREAM: Dict[str, List[Dict]] = {
              metrics={'lfw/accuracy': 0.9970, 'cfp_fp/accuracy': 0.9800, 'agedb_30/accuracy': 0.9658},
              madds_m=None, params_m=None),
     ],
+    # Person re-ID at 256x128 on Market-1501 (single query; no complexity is reported in the table)
+    'reid_256x128_market1501': [
+        dict(backbone=f'{name} ({w})', source='HBONet Table 9', dataset='Market-1501',
+             metrics={'market1501/mAP': m, 'market1501/rank1': r1}, madds_m=None, params_m=None)
+        for name, w, m, r1 in (
+            ('MobileNetV2', '1.0', 0.705, 0.885), ('HBONet', '1.0', 0.744, 0.902),
+            ('MobileNetV2', '0.5', 0.673, 0.866), ('HBONet', '0.5', 0.710, 0.887),
+            ('MobileNetV2', '0.25', 0.601, 0.817), ('HBONet', '0.25', 0.637, 0.845),
+            ('MobileNetV2', '0.1', 0.437, 0.683), ('HBONet', '0.1', 0.477, 0.732))
+    ] + [dict(backbone='ResNet-50', source='HBONet Table 9 (reference row)', dataset='Market-1501',
+              metrics={'market1501/mAP': 0.703, 'market1501/rank1': 0.885}, madds_m=None, params_m=None)],
 }
 for _key in ('voc_yolov3_paper', 'coco_pose_paper', 'hmdb51_tsn_paper', 'face_arcface_paper'):
     UPSTREAM[_key] = []

@@ -17,7 +17,11 @@ Writes (learnable in about a minute of CPU training each):
 - ``faces/``: insightface RecordIO (``train.rec``/``train.idx``/``property``) of 16 x 20 synthetic identities
   (a per-identity pattern of coloured blobs under random background, pose, lighting and noise) and ``lfw.bin``,
   ``cfp_fp.bin``, ``agedb_30.bin`` pair files of new samples of those identities, written with
-  ``mobilebench.face``'s writers.
+  ``mobilebench.face``'s writers;
+- ``market1501/``: the Market-1501 layout (``bounding_box_train/``, ``query/``, ``bounding_box_test/``, names
+  ``PPPP_cXsY_FFFFFF_NN.jpg``) of synthetic people (per-identity clothes colours, pattern and bag) seen by 4
+  cameras (colour casts); 10 identities x 6 training boxes, each also in new boxes as 2 queries and 4
+  gallery boxes each (a closed set), plus distractors (0000) and junk (-1) in the gallery.
 
 A ``.complete`` marker is written last (``make demo`` regenerates data only if it is missing).
 """
@@ -278,22 +282,107 @@ def make_faces(out, rng, ids=16, per_id=20, pairs=60):
         write_bin(osp.join(root, f'{name}.bin'), images, issame)
 
 
+# ---------------------------------------------------------------------------------------------------------- re-ID
+#: the clothes vocabulary: an identity is one combination (shirt hue, stripes, trousers, bag); test identities are
+#: combinations no training identity wears, made of the same attributes (what lets re-ID generalise)
+_REID_SHIRT_HUES = (0, 22, 45, 67, 90, 112, 135, 157)  # OpenCV hue (0..180)
+_REID_TROUSERS_HUES = (10, 50, 100, 130, 170)  # OpenCV hue
+_REID_PATTERNS = 3  # plain, horizontal stripes, vertical band
+_REID_BAGS = (None, (30, 30, 200), (200, 200, 40))  # none, red, cyan
+
+
+def _reid_identity(pid):
+    """The fixed look of identity ``pid``: one combination of the clothes vocabulary (a fixed shuffle of all
+    combinations, so identity k wears the same clothes in every run)."""
+    combos = [(h, t, p, b) for h in range(len(_REID_SHIRT_HUES)) for t in range(len(_REID_TROUSERS_HUES))
+              for p in range(_REID_PATTERNS) for b in range(len(_REID_BAGS))]
+    h, t, p, b = combos[np.random.default_rng(5000).permutation(len(combos))[pid]]
+    def hsv(hue, sat, val):
+        return cv2.cvtColor(np.uint8([[[hue, sat, val]]]), cv2.COLOR_HSV2BGR)[0, 0].astype(np.float32)
+    hue = _REID_SHIRT_HUES[h]
+    return dict(shirt=hsv(hue, 210, 230), stripe=hsv((hue + 90) % 180, 210, 120),
+                trousers=hsv(_REID_TROUSERS_HUES[t], 200, 150), hair=np.float32((30, 40, 60)), pattern=p,
+                bag=0 if b == 0 else 1, bag_colour=np.float32(_REID_BAGS[b] or (0, 0, 0)))
+
+
+def _reid_person(rng, pid, cam, h=128, w=64):
+    """One detection box of identity ``pid`` seen by camera ``cam``: the identity is in the hues of its clothes;
+    the per-image nuisances (grey textured background of random brightness, position, scale, mirroring, the
+    camera's colour cast, strong lighting changes, noise) dominate the raw intensities, so an untrained network
+    ranks poorly and training has to learn colour over brightness."""
+    look = _reid_identity(pid)
+    img = np.repeat(_background(rng, h, w).astype(np.float32).mean(2, keepdims=True), 3, axis=2)
+    s = rng.uniform(0.85, 1.05)
+    cx, top = w / 2 + rng.uniform(-6, 6), rng.uniform(2, 10)
+    def box(x0, y0, x1, y1, colour):
+        p0 = (int(cx + x0 * s), int(top + y0 * s))
+        p1 = (int(cx + x1 * s), int(top + y1 * s))
+        cv2.rectangle(img, p0, p1, colour.tolist(), -1)
+    cv2.circle(img, (int(cx), int(top + 12 * s)), int(9 * s), (150., 170., 200.), -1)
+    cv2.ellipse(img, (int(cx), int(top + 8 * s)), (int(9 * s), int(6 * s)), 0, 180, 360, look['hair'].tolist(), -1)
+    box(-14, 22, 14, 66, look['shirt'])
+    if look['pattern'] == 1:
+        for y in range(26, 66, 8):
+            box(-14, y, 14, y + 3, look['stripe'])
+    elif look['pattern'] == 2:
+        box(-4, 22, 4, 66, look['stripe'])
+    box(-13, 66, -2, 112, look['trousers'])
+    box(2, 66, 13, 112, look['trousers'])
+    if look['bag']:
+        side = 1 if look['bag'] == 1 else -1
+        box(side * 14, 40, side * 22, 62, look['bag_colour'])
+    if rng.random() < 0.5:
+        img = img[:, ::-1]
+    cast = np.array([(1.15, 1.0, 0.85), (0.85, 1.0, 1.15), (1.0, 1.1, 0.9), (0.9, 0.9, 1.1)][cam - 1], np.float32)
+    img = img * cast * rng.uniform(0.5, 1.4) + rng.normal(0, 8, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def make_reid(out, rng, ids=10, train_per_id=6, test_ids=10):
+    """Market-1501 layout (``bounding_box_train/``, ``query/``, ``bounding_box_test/``, names
+    ``PPPP_cXsY_FFFFFF_NN.jpg``) of synthetic people seen by cameras 1-4: ``ids`` identities with
+    ``train_per_id`` training boxes each; the first ``test_ids`` of them also have one query from each of
+    cameras 1 and 2 and four new gallery boxes (cameras 1-4), and the gallery holds distractors (0000,
+    background only) and junk boxes (-1, a cut-off person). The test identities are training identities
+    seen in new boxes (a closed set, unlike Market-1501's disjoint identities): what a minute of CPU training
+    from scratch can learn; generalising to unseen people needs the real dataset."""
+    root = osp.join(out, 'market1501')
+    frame = iter(range(1, 10 ** 6))
+
+    def write(folder, pid, cam, img):
+        os.makedirs(osp.join(root, folder), exist_ok=True)
+        name = f'{"-1" if pid < 0 else f"{pid:04d}"}_c{cam}s1_{next(frame):06d}_01.jpg'
+        cv2.imwrite(osp.join(root, folder, name), img, [cv2.IMWRITE_JPEG_QUALITY, 90])
+
+    for pid in range(1, ids + 1):
+        for k in range(train_per_id):
+            cam = k % 4 + 1
+            write('bounding_box_train', pid, cam, _reid_person(rng, pid, cam))
+    for pid in range(1, test_ids + 1):
+        for cam in (1, 2):
+            write('query', pid, cam, _reid_person(rng, pid, cam))
+        for cam in (1, 2, 3, 4):
+            write('bounding_box_test', pid, cam, _reid_person(rng, pid, cam))
+        junk = _reid_person(rng, pid, 3)[:40]
+        write('bounding_box_test', -1, 3, cv2.resize(junk, (64, 128)))
+        write('bounding_box_test', 0, int(rng.integers(1, 5)), _background(rng, 128, 64))
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description='Write the synthetic demo datasets (real formats)')
     parser.add_argument('--out', default='data/demo')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--only', default='voc,pose,action,faces', help='comma-separated subset')
+    parser.add_argument('--only', default='voc,pose,action,faces,reid', help='comma-separated subset')
     args = parser.parse_args(argv)
     marker = osp.join(args.out, '.complete')
     if osp.exists(marker):
         os.unlink(marker)
-    makers = dict(voc=make_voc, pose=make_pose, action=make_action, faces=make_faces)
+    makers = dict(voc=make_voc, pose=make_pose, action=make_action, faces=make_faces, reid=make_reid)
     wanted = [s.strip() for s in args.only.split(',') if s.strip()]
     for name in wanted:
         if name not in makers:
             raise SystemExit(f'--only: unknown part {name!r}; choose from {sorted(makers)}')
     for i, name in enumerate(wanted):
-        sub = dict(voc='VOCdevkit', pose='coco_pose', action='hmdb51', faces='faces')[name]
+        sub = dict(voc='VOCdevkit', pose='coco_pose', action='hmdb51', faces='faces', reid='market1501')[name]
         if osp.isdir(osp.join(args.out, sub)):
             shutil.rmtree(osp.join(args.out, sub))
         cv2.setRNGSeed(args.seed)
