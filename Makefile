@@ -13,8 +13,9 @@ demo-data: setup
 	@if [ ! -f $(DEMO_DATA)/.complete ]; then $(PY) tools/data/make_demo_data.py --out $(DEMO_DATA) --seed 0; fi
 
 demo: demo-data
-	$(PY) tools/benchmark.py configs/benchmark/demo.py --results $(DEMO_RESULTS)
-	$(PY) tools/leaderboard.py $(DEMO_RESULTS)
+	@# the leaderboard is written even when a run failed (it lists the failure); make still fails then
+	@status=0; $(PY) tools/benchmark.py configs/benchmark/demo.py --results $(DEMO_RESULTS) || status=$$?; \
+	$(PY) tools/leaderboard.py $(DEMO_RESULTS) && exit $$status
 
 test: setup
 	$(PY) -m pytest -m "not slow" -q $(PYTEST_ARGS)
