@@ -8,6 +8,8 @@ AsymmNet                        ``conv_channels=1280`` (1x1 conv, no BN, no bias
 MobileNeXt                      ``conv_channels=None``, ``dropout=0.2``, Linear(C_last, classes)
 HBONet                          ``conv_channels=None``, ``dropout=0.0`` (its 1600 conv is the backbone's
                                 last layer), Linear(1600, classes)
+MobileNetV2 (baseline)          ``conv_channels=None``, ``dropout=0.2`` (its 1280 conv is the backbone's
+                                last layer), Linear(1280, classes)
 =============================  ==================================================================
 
 :class:`ImageNetClassifier` = backbone (built from a config, ``out_indices=('final',)``) + head; its
@@ -25,7 +27,7 @@ import torch.nn as nn
 from .bricks import build_act
 from .registry import MODELS
 
-__all__ = ['MobileClsHead', 'ImageNetClassifier', 'build_imagenet_model']
+__all__ = ['MobileClsHead', 'ImageNetClassifier', 'build_imagenet_model', 'official_head_cfg', 'OFFICIAL_HEADS']
 
 
 @MODELS.register_module()
@@ -58,13 +60,17 @@ class MobileClsHead(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.fc = nn.Linear(fc_in, num_classes)
 
-    def forward(self, x: Union[torch.Tensor, tuple]) -> torch.Tensor:
+    def pre_logits(self, x: Union[torch.Tensor, tuple]) -> torch.Tensor:
+        """The features the Linear layer classifies: pooled, then the optional conv + act; ``(N, C)``."""
         if isinstance(x, (tuple, list)):
             x = x[-1]
         x = self.pool(x)
         if hasattr(self, 'conv'):
             x = self.act(self.conv(x))
-        return self.fc(self.dropout(torch.flatten(x, 1)))
+        return torch.flatten(x, 1)
+
+    def forward(self, x: Union[torch.Tensor, tuple]) -> torch.Tensor:
+        return self.fc(self.dropout(self.pre_logits(x)))
 
 
 @MODELS.register_module()
@@ -101,7 +107,26 @@ OFFICIAL_HEADS = {
     'AsymmNet': dict(conv_channels=1280, act_cfg=dict(type='HSwish'), dropout=0.2),
     'MobileNeXt': dict(conv_channels=None, dropout=0.2),
     'HBONet': dict(conv_channels=None, dropout=0.0),
+    # MobileNetV2 (Sandler et al. 2018; the torchvision / TF-slim classifier): the 1280 conv is the backbone's
+    # last layer, dropout 0.2, Linear(1280, classes)
+    'MobileNetV2': dict(conv_channels=None, dropout=0.2),
 }
+
+
+def official_head_cfg(backbone_type: str) -> dict:
+    """The official ImageNet head fields of a backbone family (a copy of its :data:`OFFICIAL_HEADS` row).
+
+    Args:
+        backbone_type: the backbone config's ``type`` (``'backbones.AsymmNet'``, ``'AsymmNet'``, ...).
+
+    Raises:
+        ValueError: for a backbone type without an official head, listing the known ones.
+    """
+    family = str(backbone_type or '').split('.')[-1]
+    if family not in OFFICIAL_HEADS:
+        raise ValueError(f'no official ImageNet head for backbone type {backbone_type!r}; known families are '
+                         f'{sorted(OFFICIAL_HEADS)} (add a row to backbones.classifiers.OFFICIAL_HEADS)')
+    return copy.deepcopy(OFFICIAL_HEADS[family])
 
 
 def build_imagenet_model(backbone: dict, num_classes: int = 1000, **head_overrides) -> ImageNetClassifier:
@@ -115,10 +140,9 @@ def build_imagenet_model(backbone: dict, num_classes: int = 1000, **head_overrid
     Raises:
         ValueError: for a backbone type without an official head, listing the known ones.
     """
-    family = str(backbone.get('type', '')).split('.')[-1]
-    if family not in OFFICIAL_HEADS:
-        raise ValueError(f'build_imagenet_model: no official ImageNet head for backbone type '
-                         f'{backbone.get("type")!r}; known families are {sorted(OFFICIAL_HEADS)}')
-    head = dict(OFFICIAL_HEADS[family], num_classes=num_classes)
-    head.update(head_overrides)
+    try:
+        head = official_head_cfg(backbone.get('type'))
+    except ValueError as e:
+        raise ValueError(f'build_imagenet_model: {e}') from None
+    head.update(num_classes=num_classes, **head_overrides)
     return ImageNetClassifier(backbone, head)

@@ -129,6 +129,9 @@ def main(argv=None):
     is_main = get_rank() == 0
 
     result = dict(untrained_metrics=None)
+    # pretrain -> downstream chain: which backbone tensors the Pretrained init_cfg loaded (by value)
+    from mobilebench.benchmark.chain import pretrained_report
+    result['pretrained'] = None if args.checkpoint else pretrained_report(runner, cfg)
     if not args.no_untrained and not args.checkpoint:
         t = time.perf_counter()
         progress.update(phase='test untrained', done=0, total=0)

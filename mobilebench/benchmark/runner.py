@@ -34,6 +34,7 @@ from typing import Dict, List, Optional, Sequence
 
 from mobilebench.fileio import atomic_write_json
 
+from . import chain
 from .spec import RunSpec, apply_rewrites, load_benchmark, plan_runs
 
 SCHEMA_VERSION = 1
@@ -139,6 +140,7 @@ class Sweep:
                  jobs: Optional[int] = None):
         self.bench_path = bench_config
         self.bench = load_benchmark(bench_config)
+        chain.check_tasks(self.bench.tasks, bench_config)
         self.results_dir = results_dir
         self.runs = plan_runs(self.bench, bench_config, only)
         if launcher not in ('none', 'pytorch', 'slurm'):
@@ -185,7 +187,8 @@ class Sweep:
             tasks[name] = dict(metric=task['metric'], metrics=list(task.get('metrics') or [task['metric']]),
                                higher_is_better=bool(task.get('higher_is_better', True)),
                                input_shape=list(task['input_shape']), template=task['template'],
-                               title=task.get('title', name), published_key=task.get('published_key'))
+                               title=task.get('title', name), published_key=task.get('published_key'),
+                               pretrain=chain.pretrain_task(self.bench.tasks, name))
         atomic_write_json(osp.join(self.results_dir, 'benchmark.json'),
                           dict(schema=SCHEMA_VERSION, bench_config=self.bench_path,
                                name=self.bench.get('name', osp.splitext(osp.basename(self.bench_path))[0]),
@@ -202,14 +205,15 @@ class Sweep:
                    disable=not self.progress, dynamic_ncols=True)
         self._stop.clear()
         try:
-            if self.jobs == 1:
-                for run in todo:
-                    bar.set_postfix_str(run.run_id)
-                    status = self.run_one(run)
-                    bar.update(1)
-                    bar.write(f'[{status:>6}] {run.run_id}')
-            else:
-                self._run_parallel(todo, bar)
+            for wave in chain.stage_waves(todo, self.bench.tasks):  # pretraining stages first
+                if self.jobs == 1:
+                    for run in wave:
+                        bar.set_postfix_str(run.run_id)
+                        status = self.run_one(run)
+                        bar.update(1)
+                        bar.write(f'[{status:>6}] {run.run_id}')
+                else:
+                    self._run_parallel(wave, bar)
         finally:
             bar.close()
         return {r.run_id: self.status(r) for r in self.runs}
@@ -313,6 +317,12 @@ class Sweep:
                                 start_time=t0))
         try:
             cfg = self.compose(run)
+            # chain: start from the pretraining run's backbone, or stop here if it is not usable
+            link = chain.link_pretrained(run, cfg, self.bench.tasks,
+                                         lambda run_id: osp.join(self.results_dir, 'runs', f'{run_id}.json'))
+            if link.blocked:
+                return self._finish(run, record, t0, 'blocked', error=link.blocked, blocked_by=link.upstream)
+            record['pretrained_from'] = link.as_record()
             cfg_path = osp.join(work_dir, 'config.py')
             cfg.dump(cfg_path)
             with open(cfg_path) as f:
@@ -403,7 +413,8 @@ class Sweep:
             untrained = result.get('untrained_metrics')
             record.update(metrics=metrics, untrained_metrics=untrained, complexity=result.get('complexity'),
                           latency=result.get('latency'), timings=result.get('timings'),
-                          train_iters=result.get('train_iters'), log_dir=result.get('log_dir'))
+                          train_iters=result.get('train_iters'), log_dir=result.get('log_dir'),
+                          pretrained=result.get('pretrained'))
             record['value'] = metrics.get(run.metric)
             record['untrained_value'] = (untrained or {}).get(run.metric) if untrained is not None else None
             if record['value'] is None:

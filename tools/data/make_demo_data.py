@@ -17,7 +17,9 @@ Writes (learnable in about a minute of CPU training each):
 - ``faces/``: insightface RecordIO (``train.rec``/``train.idx``/``property``) of 16 x 20 synthetic identities
   (a per-identity pattern of coloured blobs under random background, pose, lighting and noise) and ``lfw.bin``,
   ``cfp_fp.bin``, ``agedb_30.bin`` pair files of new samples of those identities, written with
-  ``mobilebench.face``'s writers.
+  ``mobilebench.face``'s writers;
+- ``imagenet/``: ImageNet folder layout (``{train,val}/<class>/*.JPEG``), 32x32 images of one randomly
+  coloured shape (disc, ring, square, triangle: the class) on a textured background, 40 train + 10 val per class.
 
 A ``.complete`` marker is written last (``make demo`` regenerates data only if it is missing).
 """
@@ -280,22 +282,50 @@ def make_faces(out, rng, ids=16, per_id=20, pairs=60):
         write_bin(osp.join(root, f'{name}.bin'), images, issame)
 
 
+# ---------------------------------------------------------------------------------------------------------- imagenet
+IMAGENET_DEMO_CLASSES = ('disc', 'ring', 'square', 'triangle')
+
+
+def make_imagenet(out, rng, size=32, per_class=(40, 10)):
+    """ImageNet layout (``imagenet/{train,val}/<class>/*.JPEG``, as mmpretrain's ImageNet reads it): one
+    randomly coloured shape per image on a textured background; the shape is the class."""
+    for split, n in zip(('train', 'val'), per_class):
+        for c, cls in enumerate(IMAGENET_DEMO_CLASSES):
+            folder = osp.join(out, 'imagenet', split, cls)
+            os.makedirs(folder, exist_ok=True)
+            for i in range(n):
+                img = _background(rng, size, size)
+                colour = [int(v) for v in rng.integers(0, 256, 3)]
+                r = int(rng.integers(size // 4, size // 2 - 2))
+                cx, cy = (int(v) for v in rng.integers(r + 1, size - r - 1, 2))
+                if cls == 'disc':
+                    cv2.circle(img, (cx, cy), r, colour, -1)
+                elif cls == 'ring':
+                    cv2.circle(img, (cx, cy), r, colour, max(2, r // 3))
+                elif cls == 'square':
+                    cv2.rectangle(img, (cx - r, cy - r), (cx + r, cy + r), colour, -1)
+                else:
+                    pts = np.array([[cx, cy - r], [cx - r, cy + r], [cx + r, cy + r]], np.int32)
+                    cv2.fillPoly(img, [pts], colour)
+                cv2.imwrite(osp.join(folder, f'{cls}_{split}_{i:04d}.JPEG'), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description='Write the synthetic demo datasets (real formats)')
     parser.add_argument('--out', default='data/demo')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--only', default='voc,pose,action,faces', help='comma-separated subset')
+    parser.add_argument('--only', default='voc,pose,action,faces,imagenet', help='comma-separated subset')
     args = parser.parse_args(argv)
     marker = osp.join(args.out, '.complete')
     if osp.exists(marker):
         os.unlink(marker)
-    makers = dict(voc=make_voc, pose=make_pose, action=make_action, faces=make_faces)
+    makers = dict(voc=make_voc, pose=make_pose, action=make_action, faces=make_faces, imagenet=make_imagenet)
     wanted = [s.strip() for s in args.only.split(',') if s.strip()]
     for name in wanted:
         if name not in makers:
             raise SystemExit(f'--only: unknown part {name!r}; choose from {sorted(makers)}')
     for i, name in enumerate(wanted):
-        sub = dict(voc='VOCdevkit', pose='coco_pose', action='hmdb51', faces='faces')[name]
+        sub = dict(voc='VOCdevkit', pose='coco_pose', action='hmdb51', faces='faces', imagenet='imagenet')[name]
         if osp.isdir(osp.join(args.out, sub)):
             shutil.rmtree(osp.join(args.out, sub))
         cv2.setRNGSeed(args.seed)
