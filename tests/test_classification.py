@@ -294,15 +294,24 @@ def test_family_trains_and_evaluates(imagenet, tmp_path, config):
     assert metrics['accuracy/top1'] == pytest.approx(100.0 * hits / n)
 
 
-def test_tools_test_writes_top1_top5(imagenet, tmp_path):
-    """tools/test.py on a trained checkpoint writes metrics.json with accuracy/top1 and top5 (3 classes: the
-    top-5 of 3 classes always holds the truth, so it must be exactly 100)."""
+@pytest.fixture(scope='module')
+def stage1(imagenet, tmp_path_factory):
+    """One trained ImageNet-stage run (HBONet x0.1, 3 iterations): (config, work_dir, backbone state)."""
     from mobilebench.runner_utils import build_runner
     root, _ = imagenet
-    config = osp.join(CLS, 'hbonet_x0.1_8xb32-150e_in1k.py')
-    cfg = _tiny_cfg(config, root, tmp_path / 'train')
-    build_runner(cfg).train()
-    ckpt = open(tmp_path / 'train' / 'last_checkpoint').read().strip()
+    work_dir = tmp_path_factory.mktemp('imagenet__hb')
+    cfg = _tiny_cfg(osp.join(CLS, 'hbonet_x0.1_8xb32-150e_in1k.py'), root, work_dir)
+    runner = build_runner(cfg)
+    runner.train()
+    return cfg, str(work_dir), {k: v.clone() for k, v in runner.model.backbone.state_dict().items()}
+
+
+def test_tools_test_writes_top1_top5(stage1, tmp_path):
+    """tools/test.py on the trained checkpoint writes metrics.json with accuracy/top1 and top-k (3 classes: the
+    top-3 always holds the truth, so it must be exactly 100)."""
+    cfg, work_dir, _ = stage1
+    ckpt = open(osp.join(work_dir, 'last_checkpoint')).read().strip()
+    cfg = cfg.copy()
     cfg.test_evaluator = dict(type='Accuracy', topk=(1, 3))
     cfg.dump(str(tmp_path / 'tiny.py'))
     spec = importlib.util.spec_from_file_location('tools_test', osp.join(ROOT, 'tools', 'test.py'))
@@ -310,8 +319,9 @@ def test_tools_test_writes_top1_top5(imagenet, tmp_path):
     spec.loader.exec_module(tool)
     out = tmp_path / 'metrics.json'
     tool.main([str(tmp_path / 'tiny.py'), ckpt, '--work-dir', str(tmp_path / 'test'), '--out-json', str(out)])
-    metrics = json.load(open(out))['metrics']
-    assert metrics['accuracy/top3'] == 100.0 and 0.0 <= metrics['accuracy/top1'] <= 100.0
+    payload = json.load(open(out))
+    assert payload['checkpoint'] == ckpt
+    assert payload['metrics']['accuracy/top3'] == 100.0 and 0.0 <= payload['metrics']['accuracy/top1'] <= 100.0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -351,21 +361,16 @@ def _record(path, **fields):
         json.dump(fields, f)
 
 
-def test_detector_backbone_starts_from_the_stage1_checkpoint(imagenet, tmp_path):
-    """Stage 1 trains a classifier; the chain points the detector's backbone at its checkpoint and every
+def test_detector_backbone_starts_from_the_stage1_checkpoint(stage1, tmp_path):
+    """Stage 1 trained a classifier; the chain points the detector's backbone at its checkpoint and every
     backbone tensor of the built detector equals the classifier's (checked by value)."""
     from mmengine.config import Config
     from mobilebench.benchmark import chain
     from mobilebench.config import compose_config
-    from mobilebench.runner_utils import build_runner
-    root, _ = imagenet
-    cfg = _tiny_cfg(osp.join(CLS, 'hbonet_x0.1_8xb32-150e_in1k.py'), root, tmp_path / 'imagenet__hb')
-    stage1 = build_runner(cfg)
-    stage1.train()
-    trained = {k: v.clone() for k, v in stage1.model.backbone.state_dict().items()}
+    _, work_dir, trained = stage1
     tasks = dict(imagenet=dict(), voc=dict(pretrain='imagenet'))
     runs = tmp_path / 'runs'
-    _record(str(runs / 'imagenet__hb.json'), status='ok', work_dir=str(tmp_path / 'imagenet__hb'), meta={})
+    _record(str(runs / 'imagenet__hb.json'), status='ok', work_dir=work_dir, meta={})
 
     class Run:
         task, backbone = 'voc', 'hb'
@@ -374,7 +379,7 @@ def test_detector_backbone_starts_from_the_stage1_checkpoint(imagenet, tmp_path)
                          {'model.backbone.widen_factor': 0.1})
     link = chain.link_pretrained(Run, det, tasks, lambda rid: str(runs / f'{rid}.json'))
     assert link.blocked is None and link.kind == 'trained' and link.upstream == 'imagenet__hb'
-    assert link.checkpoint == open(tmp_path / 'imagenet__hb' / 'last_checkpoint').read().strip()
+    assert link.checkpoint == open(osp.join(work_dir, 'last_checkpoint')).read().strip()
     assert det.model.backbone.init_cfg == dict(type='Pretrained', checkpoint=link.checkpoint, prefix='backbone.')
     from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
@@ -406,6 +411,7 @@ def test_downstream_of_a_failed_pretraining_is_blocked(tmp_path, monkeypatch):
     decided again by the next sweep."""
     from mobilebench.benchmark import Sweep
     monkeypatch.chdir(ROOT)
+    monkeypatch.syspath_prepend(osp.join(DATA, 'benchmark'))  # the toy task's custom_imports
     bench = tmp_path / 'bench.py'
     bench.write_text(
         "backbones = ['tests/data/benchmark/toy_backbone_w4.py']\n"

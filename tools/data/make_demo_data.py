@@ -18,8 +18,9 @@ Writes (learnable in about a minute of CPU training each):
   (a per-identity pattern of coloured blobs under random background, pose, lighting and noise) and ``lfw.bin``,
   ``cfp_fp.bin``, ``agedb_30.bin`` pair files of new samples of those identities, written with
   ``mobilebench.face``'s writers;
-- ``imagenet/``: ImageNet folder layout (``{train,val}/<class>/*.JPEG``), 32x32 images of one randomly
-  coloured shape (disc, ring, square, triangle: the class) on a textured background, 40 train + 10 val per class.
+- ``imagenet/``: ImageNet folder layout (``{train,val}/<class>/*.JPEG``), 32x32 images of one shape (disc,
+  ring, square, triangle: the class, each in its own jittered colour) on a textured background, 40 train +
+  10 val per class.
 
 A ``.complete`` marker is written last (``make demo`` regenerates data only if it is missing).
 """
@@ -284,18 +285,19 @@ def make_faces(out, rng, ids=16, per_id=20, pairs=60):
 
 # ---------------------------------------------------------------------------------------------------------- imagenet
 IMAGENET_DEMO_CLASSES = ('disc', 'ring', 'square', 'triangle')
+_IMAGENET_DEMO_COLOURS = ((40, 40, 220), (40, 200, 40), (220, 60, 40), (40, 200, 220))  # BGR, one per class
 
 
 def make_imagenet(out, rng, size=32, per_class=(40, 10)):
     """ImageNet layout (``imagenet/{train,val}/<class>/*.JPEG``, as mmpretrain's ImageNet reads it): one
-    randomly coloured shape per image on a textured background; the shape is the class."""
+    shape per image on a textured background; the class is the shape, drawn in its own colour (jittered)."""
     for split, n in zip(('train', 'val'), per_class):
         for c, cls in enumerate(IMAGENET_DEMO_CLASSES):
             folder = osp.join(out, 'imagenet', split, cls)
             os.makedirs(folder, exist_ok=True)
             for i in range(n):
                 img = _background(rng, size, size)
-                colour = [int(v) for v in rng.integers(0, 256, 3)]
+                colour = np.clip(np.array(_IMAGENET_DEMO_COLOURS[c]) + rng.integers(-30, 31, 3), 0, 255).tolist()
                 r = int(rng.integers(size // 4, size // 2 - 2))
                 cx, cy = (int(v) for v in rng.integers(r + 1, size - r - 1, 2))
                 if cls == 'disc':
