@@ -78,8 +78,7 @@ def _tiny_cfg(config, data_root, work_dir, **extra):
     plain = apply_rewrites(cfg.to_dict(), [
         dict(key='num_classes', old=1000, new=3), dict(key='topk', old=(1, 5), new=(1, )),
         dict(key='scale', old=224, new=32), dict(key='scale', old=256, new=36), dict(key='crop_size', old=224, new=32),
-        dict(key='batch_size', new=4), dict(key='num_workers', new=0), dict(key='persistent_workers', new=False),
-        dict(key='type', old='mobilebench.ImageNetFolder', new='mobilebench.ImageNetFolder')])
+        dict(key='batch_size', new=4), dict(key='num_workers', new=0), dict(key='persistent_workers', new=False)])
     cfg = Config(plain, filename=config)
     for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[split]['dataset']['classes_from_folders'] = True

@@ -61,7 +61,7 @@ def versions() -> Dict:
     """Versions of python and of the packages a result depends on."""
     from importlib import metadata
     out = dict(python=platform.python_version())
-    for dist in ('torch', 'mmengine', 'mmcv', 'mmdet', 'mmpose', 'mmaction2', 'numpy', 'insightface'):
+    for dist in ('torch', 'mmengine', 'mmcv', 'mmdet', 'mmpose', 'mmaction2', 'mmpretrain', 'numpy', 'insightface'):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
