@@ -148,7 +148,7 @@ def link_pretrained(run, cfg, tasks: Mapping, record_path: Callable[[str], str])
         ``cfg`` is left as it was).
     """
     up = upstream_run_id(tasks, run.task, run.backbone)
-    if up is None:
+    if up is None or getattr(run, 'checkpoint', None):  # from scratch, or a given checkpoint is only tested
         return Link()
     path = record_path(up)
     try:

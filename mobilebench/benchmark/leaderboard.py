@@ -2,7 +2,7 @@
 
 One table per task (rows: backbones; columns: the task's metrics, the untrained reference, MAdds,
 params, backbone CPU latency, wall time), published rows beside the reproduced ones, an overall
-summary (rank of each backbone per task) and the list of missing, failed, interrupted and corrupt
+summary (rank of each backbone per task) and the list of missing, failed, blocked, interrupted and corrupt
 records. Plots (headline metric vs MAdds per task, Pareto front highlighted) are embedded into the
 HTML as base64 PNG, so the page is one self-contained file.
 """
@@ -30,7 +30,7 @@ def gather(results_dir: str) -> Dict:
 
     Returns:
         dict with ``tasks`` (task -> definition), ``runs`` (ok records), ``problems`` (list of dicts with
-        ``run_id``, ``kind`` in missing/failed/running/corrupt, ``detail``) and ``name``.
+        ``run_id``, ``kind`` in missing/failed/blocked/running/corrupt, ``detail``) and ``name``.
     """
     if not osp.isdir(results_dir):
         raise FileNotFoundError(f'results folder not found: {results_dir} (run tools/benchmark.py first)')

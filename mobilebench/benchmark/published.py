@@ -1,8 +1,9 @@
 """Published reference rows shown beside reproduced runs in the leaderboard (marked "published").
 
-Only figures printed in the papers' tables or written in the project's reference notes (``openmmlab_notes.md``) and issues are here;
-a value the notes do not give is ``None`` (shown as "n/a"), never guessed. Metric values use the
-same scale as the suite's metric keys (mmdet / mmpose / mmaction2 report fractions in [0, 1]).
+Only figures printed in the papers' tables or written in the project's reference notes
+(``openmmlab_notes.md``) and issues are here; a value they do not give is ``None`` (shown as "n/a"),
+never guessed. Metric values use the same scale as the suite's metric keys (mmdet / mmpose / mmaction2
+report fractions in [0, 1], mmpretrain's ``accuracy/top1`` percent).
 MAdds and params are in millions; MAdds count one multiply-add once (= mmengine "flops").
 
 Each entry of :data:`PUBLISHED` is keyed by a *published key* that a benchmark task names with
