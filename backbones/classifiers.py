@@ -26,7 +26,7 @@ import torch.nn as nn
 from .bricks import build_act
 from .registry import MODELS
 
-__all__ = ['MobileClsHead', 'ImageNetClassifier', 'build_imagenet_model']
+__all__ = ['MobileClsHead', 'ImageNetClassifier', 'build_imagenet_model', 'official_head_cfg', 'OFFICIAL_HEADS']
 
 
 @MODELS.register_module()
@@ -59,13 +59,17 @@ class MobileClsHead(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.fc = nn.Linear(fc_in, num_classes)
 
-    def forward(self, x: Union[torch.Tensor, tuple]) -> torch.Tensor:
+    def pre_logits(self, x: Union[torch.Tensor, tuple]) -> torch.Tensor:
+        """The features the Linear layer classifies: pooled, then the optional conv + act; ``(N, C)``."""
         if isinstance(x, (tuple, list)):
             x = x[-1]
         x = self.pool(x)
         if hasattr(self, 'conv'):
             x = self.act(self.conv(x))
-        return self.fc(self.dropout(torch.flatten(x, 1)))
+        return torch.flatten(x, 1)
+
+    def forward(self, x: Union[torch.Tensor, tuple]) -> torch.Tensor:
+        return self.fc(self.dropout(self.pre_logits(x)))
 
 
 @MODELS.register_module()
@@ -107,6 +111,22 @@ OFFICIAL_HEADS = {
 }
 
 
+def official_head_cfg(backbone_type: str) -> dict:
+    """The official ImageNet head fields of a backbone family (a copy of its :data:`OFFICIAL_HEADS` row).
+
+    Args:
+        backbone_type: the backbone config's ``type`` (``'backbones.AsymmNet'``, ``'AsymmNet'``, ...).
+
+    Raises:
+        ValueError: for a backbone type without an official head, listing the known ones.
+    """
+    family = str(backbone_type or '').split('.')[-1]
+    if family not in OFFICIAL_HEADS:
+        raise ValueError(f'no official ImageNet head for backbone type {backbone_type!r}; known families are '
+                         f'{sorted(OFFICIAL_HEADS)} (add a row to backbones.classifiers.OFFICIAL_HEADS)')
+    return copy.deepcopy(OFFICIAL_HEADS[family])
+
+
 def build_imagenet_model(backbone: dict, num_classes: int = 1000, **head_overrides) -> ImageNetClassifier:
     """Build backbone + its family's official ImageNet head.
 
@@ -118,10 +138,9 @@ def build_imagenet_model(backbone: dict, num_classes: int = 1000, **head_overrid
     Raises:
         ValueError: for a backbone type without an official head, listing the known ones.
     """
-    family = str(backbone.get('type', '')).split('.')[-1]
-    if family not in OFFICIAL_HEADS:
-        raise ValueError(f'build_imagenet_model: no official ImageNet head for backbone type '
-                         f'{backbone.get("type")!r}; known families are {sorted(OFFICIAL_HEADS)}')
-    head = dict(OFFICIAL_HEADS[family], num_classes=num_classes)
-    head.update(head_overrides)
+    try:
+        head = official_head_cfg(backbone.get('type'))
+    except ValueError as e:
+        raise ValueError(f'build_imagenet_model: {e}') from None
+    head.update(num_classes=num_classes, **head_overrides)
     return ImageNetClassifier(backbone, head)

@@ -213,6 +213,122 @@ def _image_errors_name_the_file():
 
     transform._mobilebench_named = True
     LoadImageFromFile.transform = transform
+# --------------------------------------------------------------------------------------------------
+# mmpretrain without torchvision
+#: mmpretrain 1.2.0 modules that import torchvision at module level, and what they need from it
+_MMPRETRAIN_TORCHVISION_USERS = (
+    'mmpretrain.datasets.transforms.processing',   # InterpolationMode, transforms.RandomResizedCrop (a base
+                                                    # class), F.resized_crop; wraps every torchvision transform
+    'mmpretrain.datasets.transforms.formatting',   # F.pil_to_tensor (PackInputs, PIL images only)
+    'mmpretrain.models.utils.box_utils',           # torchvision.ops.boxes (grounding heads)
+    'mmpretrain.evaluation.metrics.visual_grounding_eval',  # torchvision.ops.boxes
+)
+
+
+def _torchvision_standin_modules() -> dict:
+    """Stand-in ``torchvision`` modules with exactly the names those mmpretrain modules touch at import.
+
+    Anything that would *run* torchvision code raises ImportError naming what needs it, so no result is
+    ever computed by a stand-in; the transforms the suite's ImageNet pipelines use (mmpretrain's own
+    ``RandomResizedCrop``, ``ResizeEdge``, ``CenterCrop``, ``ColorJitter``, ``Lighting``, ``PackInputs`` on
+    numpy images) never call it.
+    """
+    import enum
+
+    def unavailable(name):
+        def fn(*args, **kwargs):
+            raise ImportError(f'{name} needs torchvision, which this CPU stack does not install; the mmpretrain '
+                              f'component calling it is unavailable here (use the numpy/cv2 transforms)')
+        fn.__name__ = name.rsplit('.', 1)[-1]
+        return fn
+
+    def module(name, **attrs):
+        mod = types.ModuleType(name)
+        mod.__dict__.update(attrs)
+        return mod
+
+    class InterpolationMode(enum.Enum):  # torchvision.transforms.InterpolationMode's members and values
+        NEAREST = 'nearest'
+        NEAREST_EXACT = 'nearest-exact'
+        BILINEAR = 'bilinear'
+        BICUBIC = 'bicubic'
+        BOX = 'box'
+        HAMMING = 'hamming'
+        LANCZOS = 'lanczos'
+
+    class RandomResizedCrop:  # base class of mmpretrain's MAERandomResizedCrop
+        def __init__(self, *args, **kwargs):
+            unavailable('torchvision.transforms.RandomResizedCrop')()
+
+    functional = module('torchvision.transforms.functional',
+                        pil_to_tensor=unavailable('torchvision.transforms.functional.pil_to_tensor'),
+                        resized_crop=unavailable('torchvision.transforms.functional.resized_crop'),
+                        InterpolationMode=InterpolationMode)
+    tv_transforms_mod = module('torchvision.transforms.transforms', InterpolationMode=InterpolationMode,
+                               RandomResizedCrop=RandomResizedCrop)
+    transforms = module('torchvision.transforms', functional=functional, transforms=tv_transforms_mod,
+                        InterpolationMode=InterpolationMode, RandomResizedCrop=RandomResizedCrop)
+    transforms.__path__ = []
+    boxes = module('torchvision.ops.boxes', **{n: unavailable(f'torchvision.ops.boxes.{n}') for n in (
+        'box_area', 'box_iou', 'generalized_box_iou', 'box_convert', 'batched_nms', 'nms')})
+    ops = module('torchvision.ops', boxes=boxes)
+    ops.__path__ = []
+    root = module('torchvision', transforms=transforms, ops=ops, __version__='0.0.0+unavailable')
+    root.__path__ = []
+    return {m.__name__: m for m in (root, transforms, functional, tv_transforms_mod, ops, boxes)}
+
+
+def _mmpretrain_without_torchvision():
+    # mmpretrain 1.2.0 imports torchvision at module level in four modules (_MMPRETRAIN_TORCHVISION_USERS),
+    # so without torchvision (no CPU build for torch 2.13; openmmlab_notes §5 #10) `import
+    # mmpretrain.datasets` / `mmpretrain.models` fail and no mmpretrain Runner can start. A meta-path finder
+    # wraps only those four modules' loaders: while one of them executes, stand-in torchvision modules
+    # (_torchvision_standin_modules) are in sys.modules; afterwards they are removed again, so everything
+    # else still sees "no torchvision" (find_spec('torchvision') stays None, `import torchvision` fails).
+    import importlib.util
+    if importlib.util.find_spec('torchvision') is not None:  # a real torchvision: nothing to do
+        return
+    if any(isinstance(f, _TorchvisionStandinFinder) for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _TorchvisionStandinFinder())
+
+
+class _TorchvisionStandinFinder:
+    """Meta-path finder used by :func:`_mmpretrain_without_torchvision` (only for its four modules)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in _MMPRETRAIN_TORCHVISION_USERS:
+            return None
+        import importlib.machinery
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        spec.loader = _StandinLoader(spec.loader)
+        return spec
+
+
+class _StandinLoader:
+    """Wraps a module's own loader; only ``exec_module`` differs (get_source etc. are delegated)."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        standins = _torchvision_standin_modules()
+        added = [name for name in standins if name not in sys.modules]
+        for name in added:
+            sys.modules[name] = standins[name]
+        try:
+            self.loader.exec_module(module)
+        finally:
+            for name in added:
+                sys.modules.pop(name, None)
 
 
 def patch_ssd_head():
@@ -237,6 +353,7 @@ def apply():
     _restricted_mmengine_pickle_files()
     _safe_mmengine_yaml_files()
     _image_errors_name_the_file()
+    _mmpretrain_without_torchvision()
     _APPLIED = True
 
 

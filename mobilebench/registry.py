@@ -13,9 +13,10 @@ from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from backbones.registry import ListingRegistry as Registry
 
 MODELS = Registry('model', parent=MMENGINE_MODELS, scope='mobilebench',
-                  locations=['mobilebench.models', 'mobilebench.face', 'mobilebench.reid'])
+                  locations=['mobilebench.models', 'mobilebench.face', 'mobilebench.reid',
+                             'mobilebench.classification'])
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, scope='mobilebench',
-                    locations=['mobilebench.datasets', 'mobilebench.face'])
+                    locations=['mobilebench.datasets', 'mobilebench.face', 'mobilebench.classification'])
 TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS, scope='mobilebench',
                       locations=['mobilebench.datasets', 'mobilebench.face'])
 METRICS = Registry('metric', parent=MMENGINE_METRICS, scope='mobilebench',

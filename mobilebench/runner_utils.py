@@ -15,6 +15,7 @@ TOOLBOX_MODULES = {
     'mmdet': 'mmdet.utils',
     'mmpose': 'mmpose.utils',
     'mmaction': 'mmaction.utils',
+    'mmpretrain': 'mmpretrain.registry',
     'mobilebench': 'mobilebench',
 }
 

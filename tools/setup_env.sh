@@ -17,7 +17,7 @@ C=requirements/constraints.txt
 STAMP=$VENV/.mobilebench-setup
 HASH=$(cat requirements/*.txt tools/setup_env.sh pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
 
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$HASH" ] && "$VENV/bin/python" -c "import mmcv.ops, mmdet, mmpose, mmaction, insightface, backbones, mobilebench" 2>/dev/null; then
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$HASH" ] && "$VENV/bin/python" -c "import mmcv.ops, mmdet, mmpose, mmaction, mmpretrain, insightface, backbones, mobilebench" 2>/dev/null; then
   echo "[setup] $VENV is up to date"
   exit 0
 fi
@@ -65,5 +65,5 @@ if "$VENV/bin/python" -c "import torchvision" 2>/dev/null; then
   echo "[setup] removing torchvision (no CPU build exists; it breaks mmengine's Runner)"
   $PIP uninstall -y torchvision
 fi
-"$VENV/bin/python" -c "import mmcv.ops, mmdet, mmpose, mmaction, insightface, backbones, mobilebench; print('[setup] stack OK')"
+"$VENV/bin/python" -c "import mmcv.ops, mmdet, mmpose, mmaction, mmpretrain, insightface, backbones, mobilebench; print('[setup] stack OK')"
 echo "$HASH" > "$STAMP"

@@ -1,10 +1,10 @@
 #!/usr/bin/env python
-"""Train any config of the suite (detection, pose, action, face) with mmengine's Runner.
+"""Train any config of the suite (classification, detection, pose, action, face) with mmengine's Runner.
 
     python tools/train.py CONFIG [--work-dir DIR] [--amp] [--resume [CKPT]] [--seed N] [--partial-load]
                                  [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
 
-The toolbox is chosen by the config's ``default_scope`` (mmdet, mmpose, mmaction or mobilebench);
+The toolbox is chosen by the config's ``default_scope`` (mmpretrain, mmdet, mmpose, mmaction or mobilebench);
 backbone-dependent widths (``'@backbone.out_channels'``) are resolved by ``mobilebench.config``.
 A ``load_from`` checkpoint must fit the model (``mobilebench.checkpoint``); ``--partial-load`` (or
 ``partial_load = True`` in the config) loads only the matching tensors, for fine-tuning from a related

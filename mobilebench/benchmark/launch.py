@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+from . import chain
 from .records import (SCHEMA_VERSION, REPO_ROOT, config_hash, git_info, host_info, read_record, record_path,
                       spec_hash, versions, work_dir, write_record)
 from .spec import RunSpec, compose_run
@@ -63,6 +64,7 @@ class RunSettings:
     executor: str = 'local'
     inside_job: bool = False
     deploy: Optional[Dict] = None  # engines latency / INT8 of the task network (mobilebench.deploy_figures)
+    pretrain: Dict = field(default_factory=dict)  # task -> the task its backbone weights come from (chain)
 
     def hash_of(self, run: RunSpec, config_text: str) -> str:
         """The run's spec hash: its composed config plus every setting that changes its result."""
@@ -179,6 +181,14 @@ def execute_run(settings: RunSettings, run: RunSpec, position: int = 1, stop: Op
                             **(extra_meta or {})))
     try:
         cfg = compose_run(run)
+        # chain: start from the pretraining run's backbone, or stop here if that run is not usable
+        link = chain.link_pretrained(run, cfg, {t: dict(pretrain=p) for t, p in settings.pretrain.items()},
+                                     lambda run_id: record_path(settings.results_dir, run_id))
+        if link.blocked:
+            if not write_records:
+                raise RuntimeError(link.blocked)
+            return _finish(settings, run, record, t0, 'blocked', error=link.blocked, blocked_by=link.upstream)
+        record['pretrained_from'] = link.as_record()
         text = cfg.pretty_text
         cfg_path = osp.join(wdir, f'config{rank_suffix}.py')  # each rank of a job its own file
         cfg.dump(cfg_path)
@@ -298,7 +308,7 @@ def _finish(settings: RunSettings, run: RunSpec, record: Dict, t0: float, status
         record.update(metrics=metrics, untrained_metrics=untrained, complexity=result.get('complexity'),
                       latency=result.get('latency'), timings=result.get('timings'),
                       train_iters=result.get('train_iters'), train_start_iter=result.get('train_start_iter'),
-                      log_dir=result.get('log_dir'), deploy=result.get('deploy'))
+                      log_dir=result.get('log_dir'), deploy=result.get('deploy'), pretrained=result.get('pretrained'))
         record['value'] = (metrics or {}).get(run.metric)
         record['untrained_value'] = (untrained or {}).get(run.metric) if untrained is not None else None
         if status == 'ok' and record['value'] is None:

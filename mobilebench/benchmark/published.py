@@ -10,7 +10,7 @@ Two kinds of rows, each labelled with its source:
   named after the suite backbone that builds it (e.g. ``asymmnet_small_x1.0 (AsymmNet-s)``), so it sits
   beside the reproduced run of the same variant.
 
-Metric values use the suite's metric keys and scale (fractions in [0, 1]). MAdds and params are in
+Metric values use the suite's metric keys and scale (fractions in [0, 1]; mmpretrain's `accuracy/top1` in percent). MAdds and params are in
 millions, in the counting ``convention`` of their source (:mod:`mobilebench.complexity`): every AsymmNet
 figure is ``mxnet-summary`` (the MXNet tool the authors used); MobileNeXt / HBONet figures are ``true``.
 ``dataset`` says where a number was measured, because some upstream baselines are on COCO while the papers
@@ -131,6 +131,60 @@ def paper_rows(key: str) -> List[Dict]:
         out.extend(by_model.values())
     return out
 
+# ImageNet-1k top-1 / top-5 (%, mmpretrain's `accuracy/top1` scale), MAdds and params (M) at 224, as printed:
+# (backbone, width, source, top-1, top-5, MAdds, params); None where the table has no such column
+_IMAGENET = [
+    *[(f'{net}-{scale} x{w}', w, 'AsymmNet Table 5', top1, None, madds, params)
+      for net, scale, w, top1, madds, params in [
+          ('AsymmNet', 'L', 0.35, 65.4, 43, 2.2), ('AsymmNet-pruned', 'L', 0.35, 63.3, 36.9, 2.1),
+          ('MobileNetV3', 'L', 0.35, 64.2, 40, 2.2), ('AsymmNet', 'S', 0.35, 55, 15, 1.7),
+          ('AsymmNet-pruned', 'S', 0.35, 53.2, 13.6, 1.7), ('MobileNetV3', 'S', 0.35, 49.8, 12, 1.4),
+          ('AsymmNet', 'L', 0.5, 69.2, 67.2, 2.8), ('AsymmNet-pruned', 'L', 0.5, 68.3, 59, 2.6),
+          ('MobileNetV3', 'L', 0.5, 68.8, 69, 2.6), ('AsymmNet', 'S', 0.5, 58.9, 20.6, 1.9),
+          ('AsymmNet-pruned', 'S', 0.5, 57.3, 18.6, 1.9), ('MobileNetV3', 'S', 0.5, 58, 21, 1.6),
+          ('AsymmNet', 'L', 0.75, 73.5, 142.1, 4.2), ('AsymmNet-pruned', 'L', 0.75, 72.6, 125.3, 3.8),
+          ('MobileNetV3', 'L', 0.75, 73.3, 155, 4), ('AsymmNet', 'S', 0.75, 65.6, 40.8, 2.5),
+          ('AsymmNet-pruned', 'S', 0.75, 64, 36.9, 2.3), ('MobileNetV3', 'S', 0.75, 65.4, 44, 2),
+          ('AsymmNet', 'L', 1.0, 75.4, 216.9, 5.99), ('AsymmNet-pruned', 'L', 1.0, 74.9, 193.6, 5.3),
+          ('MobileNetV3', 'L', 1.0, 75.2, 216.5, 5.4), ('AsymmNet', 'S', 1.0, 68.4, 57.7, 3.1),
+          ('AsymmNet-pruned', 'S', 1.0, 67, 52.5, 2.6), ('MobileNetV3', 'S', 1.0, 67.5, 57, 2.5),
+          ('AsymmNet', 'L', 1.25, 76.4, 349.8, 8.3), ('AsymmNet-pruned', 'L', 1.25, 76.1, 311, 7.2),
+          ('MobileNetV3', 'L', 1.25, 76.6, 356, 7.5), ('AsymmNet', 'S', 1.25, 70.6, 91.7, 3.9),
+          ('AsymmNet-pruned', 'S', 1.25, 69.8, 83.1, 3.5), ('MobileNetV3', 'S', 1.25, 70.4, 91, 3.6)]],
+    ('AsymmNet-L r=2 x1.0', 1.0, 'AsymmNet Table 6', 74.8, None, 217.3, 6.6),
+    ('AsymmNet-S r=2 x1.0', 1.0, 'AsymmNet Table 6', 68.0, None, 58.5, 3.3),
+    *[(f'{net} x{w}', w, 'MobileNeXt Table 3', top1, None, madds, params) for net, w, params, madds, top1 in [
+        ('MobileNetV2', 1.4, 6.9, 690, 74.9), ('MobileNetV2', 1.0, 3.5, 300, 72.3),
+        ('MobileNetV2', 0.75, 2.6, 150, 69.9), ('MobileNetV2', 0.5, 2.0, 97, 65.4),
+        ('MobileNetV2', 0.35, 1.7, 59, 60.3), ('MobileNeXt', 1.4, 6.1, 590, 76.1),
+        ('MobileNeXt', 1.0, 3.4, 300, 74.0), ('MobileNeXt', 0.75, 2.5, 210, 72.0),
+        ('MobileNeXt', 0.5, 2.1, 110, 67.7), ('MobileNeXt', 0.35, 1.8, 80, 64.7)]],
+    *[(f'MobileNeXt identity x{m} x1.0', 1.0, 'MobileNeXt Table 7', top1, None, None, 3.4)
+      for m, top1 in [('1/2', 74.09), ('1/3', 73.91), ('1/6', 73.68)]],
+    *[(f'{net} x{w}', w, 'HBONet Table 2', top1, top5, madds, None) for net, w, top1, top5, madds in [
+        ('MobileNetV2', 1.0, 72.2, 90.5, 300), ('HBONet', 1.0, 73.1, 91.0, 305),
+        ('MobileNetV2', 0.75, 70.0, 89.0, 209), ('HBONet', 0.8, 71.3, 89.7, 205),
+        ('MobileNetV2', 0.5, 64.6, 85.4, 97), ('HBONet', 0.5, 67.0, 86.9, 96),
+        ('MobileNetV2', 0.35, 59.7, 81.7, 59), ('HBONet', 0.35, 62.4, 83.7, 61),
+        ('MobileNetV2', 0.25, 52.3, 75.9, 37), ('HBONet', 0.25, 57.3, 79.8, 37),
+        ('MobileNetV2', 0.1, 34.9, 56.6, 13), ('HBONet', 0.1, 41.5, 65.7, 14)]],
+]
+
+
+def _imagenet_rows(widths=None) -> List[Dict]:
+    return [dict(backbone=name, source=source, dataset='ImageNet-1k val, 224 single crop',
+                 metrics={k: float(v) for k, v in (('accuracy/top1', top1), ('accuracy/top5', top5)) if v is not None},
+                 madds_m=None if madds is None else float(madds), params_m=None if params is None else float(params))
+            for name, w, source, top1, top5, madds, params in _IMAGENET if widths is None or w in widths]
+
+
+#: ImageNet classification at 224 (the papers' ImageNet tables, counted as each paper counts): the width-1.0 rows
+#: (benchmarks at x1.0) and every width
+IMAGENET: Dict[str, List[Dict]] = {
+    'imagenet_224': _imagenet_rows(widths=(1.0, )),
+    'imagenet_224_all_widths': _imagenet_rows(),
+}
+
 
 def published_rows(key) -> List[Dict]:
     """The published rows for ``key``: the papers' rows, then the upstream baselines (empty if unknown/None).
@@ -138,8 +192,11 @@ def published_rows(key) -> List[Dict]:
     if not key:
         return []
     rows = paper_rows(key) + [dict(r, convention=None) for r in UPSTREAM.get(key, [])]
+    rows += [dict(r, convention=PAPER_CONVENTION.get(r['source'].split()[0]) if r['madds_m'] is not None else None)
+             for r in IMAGENET.get(key, [])]
     return rows
 
 
 #: kept for callers of the former module layout: published key -> rows
-PUBLISHED: Dict[str, List[Dict]] = {key: published_rows(key) for key in sorted(set(UPSTREAM) | set(PAPER_TABLES))}
+PUBLISHED: Dict[str, List[Dict]] = {key: published_rows(key)
+                                     for key in sorted(set(UPSTREAM) | set(PAPER_TABLES) | set(IMAGENET))}

@@ -29,7 +29,7 @@ from mobilebench.fileio import atomic_write_json
 
 SCHEMA_VERSION = 1
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-STATUSES = ('ok', 'failed', 'running')
+STATUSES = ('ok', 'failed', 'running', 'blocked')  # blocked: its pretraining run is not usable
 FINISHED = ('ok', 'failed')
 
 
@@ -143,7 +143,7 @@ def versions() -> Dict:
     """Versions of python and of the packages a result depends on."""
     from importlib import metadata
     out = dict(python=platform.python_version())
-    for dist in ('torch', 'mmengine', 'mmcv', 'mmdet', 'mmpose', 'mmaction2', 'numpy', 'insightface'):
+    for dist in ('torch', 'mmengine', 'mmcv', 'mmdet', 'mmpose', 'mmaction2', 'mmpretrain', 'numpy', 'insightface'):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

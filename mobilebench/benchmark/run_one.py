@@ -145,6 +145,9 @@ def main(argv=None):
     is_main = get_rank() == 0
 
     result = dict(untrained_metrics=None, complete=False, phase='build')
+    # pretrain -> downstream chain: which backbone tensors the Pretrained init_cfg loaded (by value)
+    from mobilebench.benchmark.chain import pretrained_report
+    result['pretrained'] = None if args.checkpoint else pretrained_report(runner, cfg)
 
     def save(phase):
         result['phase'] = phase

@@ -20,6 +20,7 @@ import threading
 import time
 from typing import Dict, List, Optional, Sequence
 
+from . import chain
 from .claims import Claims
 from .launch import LAUNCHERS, RunSettings, execute_run
 from .records import (FINISHED, SCHEMA_VERSION, plan_path, read_record, record_path, work_dir,  # noqa: F401
@@ -72,6 +73,10 @@ class Sweep:
             raise ValueError(f'--gpus {gpus}: give 1 or more')
         self.bench_path = bench_config
         self.bench = load_benchmark(bench_config, cfg_options)
+        try:
+            chain.check_tasks(self.bench.tasks, bench_config)
+        except ValueError as exc:
+            raise BenchmarkConfigError(str(exc)) from exc
         self.results_dir = results_dir
         self.runs = plan_runs(self.bench, bench_config, only)
         self.seeds = bench_seeds(self.bench)
@@ -95,6 +100,8 @@ class Sweep:
             results_dir=results_dir, bench_path=bench_config, latency=latency,
             measure_untrained=bool(self.bench.get('measure_untrained', True)),
             deploy=dict(self.bench['deploy']) if self.bench.get('deploy') else None,
+            pretrain={name: chain.pretrain_task(self.bench.tasks, name) for name in self.bench.tasks
+                      if chain.pretrain_task(self.bench.tasks, name)},
             timeout_s=self.bench.get('run_timeout_s'),
             # optional intra-op threads per run (OMP/MKL/torch); 1 avoids OpenMP spin-wait thrashing when
             # the CPU is shared, which can make a small model 10x slower
@@ -163,7 +170,8 @@ class Sweep:
             tasks[name] = dict(metric=task['metric'], metrics=list(task.get('metrics') or [task['metric']]),
                                higher_is_better=bool(task.get('higher_is_better', True)),
                                input_shape=list(task['input_shape']), template=task['template'],
-                               title=task.get('title', name), published_key=task.get('published_key'))
+                               title=task.get('title', name), published_key=task.get('published_key'),
+                               pretrain=chain.pretrain_task(self.bench.tasks, name))
         write_record(plan_path(self.results_dir),
                      dict(schema=SCHEMA_VERSION, bench_config=self.bench_path,
                           name=self.bench.get('name', osp.splitext(osp.basename(self.bench_path))[0]),
@@ -198,6 +206,9 @@ class Sweep:
             """The next run this sweep claimed; 'wait' while others hold the rest; None when all are done."""
             with lock:
                 for run in list(queue):
+                    up = chain.upstream_run_id(self.bench.tasks, run.task, run.backbone)
+                    if up and (up in in_flight or any(q.run_id == up for q in queue)):
+                        continue  # its pretraining run comes first (stage by stage)
                     rec = self.record(run)
                     if self._stamp(rec) != stamps[run.run_id] and self.finished(run, rec):
                         queue.remove(run)  # another sweep finished it

@@ -169,6 +169,7 @@ TASK_KEYS: Dict[str, Callable] = dict(
     higher_is_better=is_bool,
     slurm=is_dict,
     backbones=str_list,  # optional subset of the benchmark's backbone names this task runs
+    pretrain=optional(is_str),  # the task whose runs provide this task's backbone weights (chain)
 )
 TASK_REQUIRED = ('template', 'metric', 'input_shape')
 

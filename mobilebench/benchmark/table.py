@@ -75,6 +75,9 @@ def gather(results_dir: str) -> Dict:
                                           [rec.get('metric')], higher_is_better=rec.get('higher_is_better', True))
         elif rec['status'] == 'failed':
             problems.append(dict(run_id=run_id, kind='failed', detail=str(rec.get('error') or 'no error recorded')))
+        elif rec['status'] == 'blocked':  # its pretraining run is not usable (mobilebench.benchmark.chain)
+            problems.append(dict(run_id=run_id, kind='blocked',
+                                 detail=f'blocked by {rec.get("blocked_by")}: {rec.get("error", "")}'))
         else:
             problems.append(dict(run_id=run_id, kind='running',
                                  detail='interrupted or still running; re-run tools/benchmark.py to finish it'))

@@ -22,6 +22,9 @@ Writes (learnable in about a minute of CPU training each):
   ``PPPP_cXsY_FFFFFF_NN.jpg``) of synthetic people (per-identity clothes colours, pattern and bag) seen by 4
   cameras (colour casts); 10 identities x 6 training boxes, each also in new boxes as 2 queries and 4
   gallery boxes each (a closed set), plus distractors (0000) and junk (-1) in the gallery.
+- ``imagenet/``: ImageNet folder layout (``{train,val}/<class>/*.JPEG``), 32x32 images of one shape (disc,
+  ring, square, triangle: the class, each in its own jittered colour) on a textured background, 40 train +
+  10 val per class.
 
 A ``.complete`` marker is written last (``make demo`` regenerates data only if it is missing).
 """
@@ -367,22 +370,53 @@ def make_reid(out, rng, ids=10, train_per_id=6, test_ids=10):
         write('bounding_box_test', -1, 3, cv2.resize(junk, (64, 128)))
         write('bounding_box_test', 0, int(rng.integers(1, 5)), _background(rng, 128, 64))
 
+# ---------------------------------------------------------------------------------------------------------- imagenet
+IMAGENET_DEMO_CLASSES = ('disc', 'ring', 'square', 'triangle')
+_IMAGENET_DEMO_COLOURS = ((40, 40, 220), (40, 200, 40), (220, 60, 40), (40, 200, 220))  # BGR, one per class
+
+
+def make_imagenet(out, rng, size=32, per_class=(40, 10)):
+    """ImageNet layout (``imagenet/{train,val}/<class>/*.JPEG``, as mmpretrain's ImageNet reads it): one
+    shape per image on a textured background; the class is the shape, drawn in its own colour (jittered)."""
+    for split, n in zip(('train', 'val'), per_class):
+        for c, cls in enumerate(IMAGENET_DEMO_CLASSES):
+            folder = osp.join(out, 'imagenet', split, cls)
+            os.makedirs(folder, exist_ok=True)
+            for i in range(n):
+                img = _background(rng, size, size)
+                colour = np.clip(np.array(_IMAGENET_DEMO_COLOURS[c]) + rng.integers(-30, 31, 3), 0, 255).tolist()
+                r = int(rng.integers(size // 4, size // 2 - 2))
+                cx, cy = (int(v) for v in rng.integers(r + 1, size - r - 1, 2))
+                if cls == 'disc':
+                    cv2.circle(img, (cx, cy), r, colour, -1)
+                elif cls == 'ring':
+                    cv2.circle(img, (cx, cy), r, colour, max(2, r // 3))
+                elif cls == 'square':
+                    cv2.rectangle(img, (cx - r, cy - r), (cx + r, cy + r), colour, -1)
+                else:
+                    pts = np.array([[cx, cy - r], [cx - r, cy + r], [cx + r, cy + r]], np.int32)
+                    cv2.fillPoly(img, [pts], colour)
+                cv2.imwrite(osp.join(folder, f'{cls}_{split}_{i:04d}.JPEG'), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description='Write the synthetic demo datasets (real formats)')
     parser.add_argument('--out', default='data/demo')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--only', default='voc,pose,action,faces,reid', help='comma-separated subset')
+    parser.add_argument('--only', default='voc,pose,action,faces,reid,imagenet', help='comma-separated subset')
     args = parser.parse_args(argv)
     marker = osp.join(args.out, '.complete')
     if osp.exists(marker):
         os.unlink(marker)
-    makers = dict(voc=make_voc, pose=make_pose, action=make_action, faces=make_faces, reid=make_reid)
+    makers = dict(voc=make_voc, pose=make_pose, action=make_action, faces=make_faces, reid=make_reid,
+                  imagenet=make_imagenet)
     wanted = [s.strip() for s in args.only.split(',') if s.strip()]
     for name in wanted:
         if name not in makers:
             raise SystemExit(f'--only: unknown part {name!r}; choose from {sorted(makers)}')
     for i, name in enumerate(wanted):
-        sub = dict(voc='VOCdevkit', pose='coco_pose', action='hmdb51', faces='faces', reid='market1501')[name]
+        sub = dict(voc='VOCdevkit', pose='coco_pose', action='hmdb51', faces='faces', reid='market1501',
+                   imagenet='imagenet')[name]
         if osp.isdir(osp.join(args.out, sub)):
             shutil.rmtree(osp.join(args.out, sub))
         cv2.setRNGSeed(args.seed)
