@@ -26,7 +26,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import torch
 
 VARIANTS = ('upstream', 'fast')
-MODES = ('model_step', 'full_step', 'inference')
+MODES = ('model_step', 'full_step', 'inference', 'head_loss')
 FAST_HEADS = {'YOLOV3Head': 'mobilebench.FastYOLOV3Head', 'SSDHead': 'mobilebench.FastSSDHead'}
 
 
@@ -147,7 +147,9 @@ def measure_speed(cfg, device: str = 'cpu', variants: Sequence[str] = ('upstream
         modes: any of :data:`MODES`. ``model_step``: ``model.train_step`` (data preprocessor, forward,
             losses, backward, optimizer step) on one prefetched batch; ``full_step``: the same fed by the
             config's train dataloader (its workers; ``workers`` overrides ``num_workers``); ``inference``:
-            ``model.test_step`` on one prefetched test batch, without gradients.
+            ``model.test_step`` on one prefetched test batch, without gradients; ``head_loss`` (detectors
+            only): the dense head's targets, losses and their backward, from fixed head outputs (the part
+            the fast heads change, without the network around it).
         batch_size: images (clips, crops) per step; default: the config's train batch size.
         precision: ``'fp32'`` or ``'amp'`` (autocast to bfloat16, on CPU and CUDA).
         warmup, repeats: untimed and timed steps (per variant and mode); the median is reported.
@@ -200,7 +202,7 @@ def measure_speed(cfg, device: str = 'cpu', variants: Sequence[str] = ('upstream
                   first_step_losses={})
     try:
         train_batch = None
-        if 'model_step' in modes or 'full_step' in modes:
+        if {'model_step', 'full_step', 'head_loss'} & set(modes):
             loader = _loader(cfg, 'train_dataloader', batch_size, 0, seed)
             train_batch = _first_batch(loader, batch_size, 'train_dataloader', cfg.filename)
 
@@ -243,6 +245,22 @@ def measure_speed(cfg, device: str = 'cpu', variants: Sequence[str] = ('upstream
             run_interleaved('full_step', lambda v: (lambda: train_step(v, next(iters[v]))), batch_size)
             iters.clear()
 
+        if 'head_loss' in modes:
+            head_inputs = {v: _head_loss_inputs(states[v]['model'], train_batch, device) for v in variants}
+
+            def head_loss(variant):
+                head = states[variant]['model'].bbox_head
+                outs, gts, metas = head_inputs[variant]
+
+                def step():
+                    leaves = [[o.detach().requires_grad_(True) for o in level] for level in outs]
+                    losses = head.loss_by_feat(*leaves, gts, metas)
+                    sum(sum(v) if isinstance(v, (list, tuple)) else v for v in losses.values()).backward()
+                    sync()
+                return step
+
+            run_interleaved('head_loss', head_loss, batch_size)
+
         if 'inference' in modes:
             test_key = 'test_dataloader' if cfg.get('test_dataloader') else 'val_dataloader'
             test_batch = _first_batch(_loader(cfg, test_key, batch_size, 0, seed), batch_size, test_key,
@@ -268,6 +286,18 @@ def measure_speed(cfg, device: str = 'cpu', variants: Sequence[str] = ('upstream
         if up and fast:
             result['first_step_max_abs_loss_diff'] = max(abs(up[k] - fast[k]) for k in up)
     return result
+
+
+def _head_loss_inputs(model, data, device):
+    """Head outputs (no graph), gt instances and metas of one preprocessed batch, for ``head_loss``."""
+    head = getattr(model, 'bbox_head', None)
+    if head is None or not hasattr(head, 'loss_by_feat'):
+        raise ValueError('mode head_loss needs a detector with a dense bbox_head (YOLOv3, SSD)')
+    with torch.no_grad():
+        batch = model.data_preprocessor(data, True)
+        outs = head(model.extract_feat(batch['inputs']))
+    samples = batch['data_samples']
+    return outs, [s.gt_instances for s in samples], [s.metainfo for s in samples]
 
 
 def _progress(enabled: bool, title: str, total: int):
