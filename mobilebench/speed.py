@@ -214,7 +214,7 @@ def measure_speed(cfg, device: str = 'cpu', variants: Sequence[str] = ('upstream
             sync()
             return log_vars
 
-        if train_batch is not None:  # same weights, same batch, same seed: the first losses must agree
+        if {'model_step', 'full_step'} & set(modes):  # same weights, batch, seed: the first losses must agree
             for variant in variants:
                 set_random_seed(seed)
                 log_vars = train_step(variant, train_batch)
@@ -255,10 +255,14 @@ def measure_speed(cfg, device: str = 'cpu', variants: Sequence[str] = ('upstream
                 def step():
                     leaves = [[o.detach().requires_grad_(True) for o in level] for level in outs]
                     losses = head.loss_by_feat(*leaves, gts, metas)
-                    sum(sum(v) if isinstance(v, (list, tuple)) else v for v in losses.values()).backward()
+                    totals = {k: sum(v) if isinstance(v, (list, tuple)) else v for k, v in losses.items()}
+                    sum(totals.values()).backward()
                     sync()
+                    return {k: float(v) for k, v in totals.items()}
                 return step
 
+            for variant in variants:  # the same head outputs: the head losses must agree
+                result.setdefault('head_losses', {})[variant] = head_loss(variant)()
             run_interleaved('head_loss', head_loss, batch_size)
 
         if 'inference' in modes:
@@ -282,9 +286,11 @@ def measure_speed(cfg, device: str = 'cpu', variants: Sequence[str] = ('upstream
     if 'upstream' in variants and 'fast' in variants:
         result['speedup'] = {m: result['results']['fast'][m]['samples_per_s'] /
                              result['results']['upstream'][m]['samples_per_s'] for m in modes}
-        up, fast = result['first_step_losses'].get('upstream'), result['first_step_losses'].get('fast')
-        if up and fast:
-            result['first_step_max_abs_loss_diff'] = max(abs(up[k] - fast[k]) for k in up)
+        for key in ('first_step_losses', 'head_losses'):
+            up, fast = result.get(key, {}).get('upstream'), result.get(key, {}).get('fast')
+            if up and fast:
+                result[key.replace('losses', 'max_rel_loss_diff')] = max(
+                    abs(up[k] - fast[k]) / max(abs(up[k]), 1e-12) for k in up)
     return result
 
 

@@ -169,3 +169,18 @@ def test_fast_heads_selected_by_config_type():
         assert len(up_grads) == len(fast_grads) > 100
         for g_up, g_fast in zip(up_grads, fast_grads):
             torch.testing.assert_close(g_fast, g_up, rtol=1e-4, atol=1e-6)
+
+
+def test_fast_yolov3_head_with_mean_reduced_losses():
+    """A 'mean' reduction counts the zero-weight rows, so the fast head must not skip them then."""
+    upstream, fast = _head_pair(YOLO_CFG, 'mobilebench.FastYOLOV3Head')
+    for head in (upstream, fast):
+        for loss in (head.loss_cls, head.loss_xy, head.loss_wh):
+            loss.reduction = 'mean'
+    assert not fast._sum_reduced()
+    size = 320
+    batch = _coco_gts(size)[:3]
+    torch.manual_seed(3)
+    feats = [torch.randn(len(batch), c, size // s, size // s, device=DEVICE)
+             for c, s in zip(upstream.in_channels, upstream.featmap_strides)]
+    _assert_same(upstream, fast, feats, batch, _metas(len(batch), size))

@@ -6,7 +6,10 @@ flags, ``GridAssigner`` with a Python loop over the gts, ``PseudoSampler``, targ
 the per-image maps by level, and each level's loss starts with ``torch.max(pos_and_neg_mask) > 1``, a
 host-device sync. This head computes the same targets with a few batched tensor ops
 (:mod:`mobilebench.models.batched_targets`) and drops the sync: positives (gt index > 0) and negatives
-(gt index == 0) of one assignment are disjoint, so the mask it checks never exceeds 1.
+(gt index == 0) of one assignment are disjoint, so the mask it checks never exceeds 1. With upstream's
+sum-reduced losses, the class and box losses (weighted by the 0/1 positive mask) are evaluated on the
+positive priors only: upstream computes the 80-class BCE for every prior of the batch and multiplies all
+but a few hundred rows by 0.
 
 The network, the losses and their per-level log entries are upstream's; only the way the targets are
 computed changes. ``tests/test_speed_heads.py`` checks losses and gradients against ``YOLOV3Head`` on
@@ -88,14 +91,26 @@ class FastYOLOV3Head(YOLOV3Head):
         mlvl_priors = self.prior_generator.grid_priors(featmap_sizes, device=pred_maps[0].device)
         target, negative = self.get_targets_batched(mlvl_priors, featmap_sizes, batch_gt_instances)
         sizes = [len(p) for p in mlvl_priors]
+        positives_only = self._sum_reduced()
         losses = dict(loss_cls=[], loss_conf=[], loss_xy=[], loss_wh=[])
         for pred, tgt, neg in zip(pred_maps, split_levels(target, sizes), split_levels(negative, sizes)):
             pred = pred.permute(0, 2, 3, 1).reshape(pred.size(0), -1, self.num_attrib)
             pos = tgt[..., 4]
             conf_weight = pos + neg  # disjoint sets: never above 1, no clamp (and no sync) needed
-            pos = pos[..., None]
-            losses['loss_cls'].append(self.loss_cls(pred[..., 5:], tgt[..., 5:], weight=pos))
             losses['loss_conf'].append(self.loss_conf(pred[..., 4], tgt[..., 4], weight=conf_weight))
+            if positives_only:
+                # the class and box losses are weighted by the 0/1 positive mask and summed: only the
+                # positive rows contribute (value and gradient), so only they are computed (upstream
+                # evaluates the 80-class BCE on every prior of the batch and multiplies it by 0)
+                rows = pos > 0
+                pred, tgt = pred[rows], tgt[rows]
+            pos = tgt[..., 4:5]
+            losses['loss_cls'].append(self.loss_cls(pred[..., 5:], tgt[..., 5:], weight=pos))
             losses['loss_xy'].append(self.loss_xy(pred[..., :2], tgt[..., :2], weight=pos))
             losses['loss_wh'].append(self.loss_wh(pred[..., 2:4], tgt[..., 2:4], weight=pos))
-        return losses
+        return {key: losses[key] for key in ('loss_cls', 'loss_conf', 'loss_xy', 'loss_wh')}
+
+    def _sum_reduced(self) -> bool:
+        """True when the class and box losses are plain sums (upstream YOLOv3): then rows of weight 0 add
+        nothing and can be skipped. A 'mean' reduction would count them, so it keeps the full computation."""
+        return all(getattr(loss, 'reduction', None) == 'sum' for loss in (self.loss_cls, self.loss_xy, self.loss_wh))

@@ -121,8 +121,9 @@ def main(argv=None):
             print(f'{variant:<10} {mode:<12} {r["median_s"]:>9.3f} {r["samples_per_s"]:>10.1f}')
     for mode, x in res.get('speedup', {}).items():
         print(f'speed-up fast/upstream, {mode}: {x:.2f}x')
-    if 'first_step_max_abs_loss_diff' in res:
-        print(f'first-step losses, max |fast - upstream|: {res["first_step_max_abs_loss_diff"]:.3g}')
+    for key in ('first_step_max_rel_loss_diff', 'head_max_rel_loss_diff'):
+        if key in res:
+            print(f'{key.replace("_", " ")} (fast vs upstream): {res[key]:.3g}')
     if args.out:
         atomic_write_json(args.out, res)
         print(f'written to {args.out}')
