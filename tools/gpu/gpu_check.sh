@@ -77,15 +77,22 @@ measure() {
   local out=${1:?OUT}
   mkdir -p "$out"
   cd "$REPO"
-  [ -f data/demo/VOCdevkit/.complete ] || [ -d data/demo/VOCdevkit ] || "$PY" tools/data/make_demo_data.py --out data/demo --only voc
+  [ -f data/demo/.complete ] || "$PY" tools/data/make_demo_data.py --out data/demo
+  local common=(--device cuda --warmup 5 --repeats 20 --workers 8)
   for cfg in yolov3_416_asymmnet_small_x1.0_voc yolov3_416_mobilenetv2_x1.0_voc \
              ssdlite_320_asymmnet_small_x1.0_voc ssdlite_320_mobilenetv2_x1.0_voc; do
     for precision in fp32 amp; do
-      "$PY" tools/analysis/speed.py "configs/detection/$cfg.py" --device cuda --precision "$precision" \
-        --batch-size 24 --warmup 5 --repeats 20 --workers 8 --cfg-options data_root=data/demo/VOCdevkit/ \
-        --out "$out/speed_cuda_${cfg}_${precision}.json" | tail -n 8
+      "$PY" tools/analysis/speed.py "configs/detection/$cfg.py" "${common[@]}" --precision "$precision" \
+        --batch-size 24 --modes model_step full_step inference head_loss --cfg-options data_root=data/demo/VOCdevkit/ \
+        --out "$out/speed_cuda_${cfg}_${precision}.json" | tail -n 12
     done
   done
+  "$PY" tools/analysis/speed.py configs/pose/simplebaseline_mobilenetv2_x1.0_coco-256x192.py "${common[@]}" \
+    --batch-size 24 --cfg-options data_root=data/demo/coco_pose/ --out "$out/speed_cuda_simplebaseline_mobilenetv2.json" | tail -n 12
+  "$PY" tools/analysis/speed.py configs/action/tsn_mobilenetv2_x1.0_hmdb51-video.py "${common[@]}" \
+    --batch-size 32 --cfg-options data_root=data/demo/hmdb51/ --out "$out/speed_cuda_tsn_mobilenetv2.json" | tail -n 12
+  "$PY" tools/analysis/speed.py configs/face/arcface_mobilenetv2_x1.0_ms1m-112.py "${common[@]}" \
+    --batch-size 128 --cfg-options data_root=data/demo/faces/ --out "$out/speed_cuda_arcface_mobilenetv2.json" | tail -n 12
 }
 
 case "$step" in
