@@ -22,10 +22,11 @@ mkdir -p "$OUT/wheels" "$OUT/sdist"
 PLATFORMS=(--platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64
            --platform manylinux_2_5_x86_64 --platform manylinux1_x86_64 --platform linux_x86_64 --platform any)
 # pinned stack (from constraints.txt) + what mmengine / mmdet / mmpose / mmaction2 import at run time and the
-# GPU image lacks; mmpose and mmaction2 are installed --no-deps (chumpy, torchvision) as on the CPU stack.
+# GPU image lacks (and pytest, for the equality tests there); mmpose and mmaction2 are installed --no-deps
+# (chumpy, torchvision) as on the CPU stack.
 PACKAGES=("$(pin mmengine)" "$(pin mmdet)" "$(pin mmpose)" "$(pin mmaction2)"
           addict yapf platformdirs termcolor pyyaml terminaltables pycocotools shapely six tqdm
-          json_tricks munkres einops importlib_metadata zipp decord ninja
+          json_tricks munkres einops importlib_metadata zipp decord ninja pytest iniconfig pluggy packaging pygments
           cython setuptools==80.9.0)  # mmcv 2.1.0's setup.py imports pkg_resources; cython builds xtcocotools
 echo "[bundle] ${#PACKAGES[@]} packages for Python $PY_VERSION -> $OUT/wheels"
 "$PY" -m pip download --no-deps --only-binary=:all: --python-version "$PY_VERSION" "${PLATFORMS[@]}" \
