@@ -30,7 +30,12 @@ MODES = ('model_step', 'full_step', 'inference', 'head_loss')
 FAST_HEADS = {'YOLOV3Head': 'mobilebench.FastYOLOV3Head', 'SSDHead': 'mobilebench.FastSSDHead'}
 
 
-def apply_variant(cfg, variant: str, device: str = 'cpu') -> List[str]:
+def _use_channels_last(device: str, channels_last: Optional[bool]) -> bool:
+    """``None`` (default): on CUDA only (measured to help there; on a CPU it is left to ``--channels-last on``)."""
+    return device.startswith('cuda') if channels_last is None else bool(channels_last)
+
+
+def apply_variant(cfg, variant: str, device: str = 'cpu', channels_last: Optional[bool] = None) -> List[str]:
     """Edit ``cfg`` (an mmengine Config, in place) for ``variant``; return what was changed, in words.
 
     Config-level changes only; :func:`prepare_model` applies the model-level ones."""
@@ -49,14 +54,15 @@ def apply_variant(cfg, variant: str, device: str = 'cpu') -> List[str]:
             and 'fused' not in optimizer and 'foreach' not in optimizer:
         optimizer['fused'] = True
         changes.append(f'optim_wrapper.optimizer.fused=True ({optimizer["type"]}: one fused kernel per update)')
-    if device.startswith('cuda'):
+    if _use_channels_last(device, channels_last):
         changes.append('channels_last memory format (model and inputs)')
     return changes
 
 
-def prepare_model(model: torch.nn.Module, variant: str, device: str) -> torch.nn.Module:
+def prepare_model(model: torch.nn.Module, variant: str, device: str,
+                  channels_last: Optional[bool] = None) -> torch.nn.Module:
     model = model.to(device)
-    if variant == 'fast' and device.startswith('cuda'):
+    if variant == 'fast' and _use_channels_last(device, channels_last):
         model = model.to(memory_format=torch.channels_last)
     return model
 
@@ -137,7 +143,7 @@ def _forever(loader):
 def measure_speed(cfg, device: str = 'cpu', variants: Sequence[str] = ('upstream', ), modes: Sequence[str] = MODES,
                   batch_size: Optional[int] = None, precision: str = 'fp32', warmup: int = 3, repeats: int = 10,
                   workers: Optional[int] = None, threads: Optional[int] = None, seed: int = 0,
-                  progress: bool = True) -> Dict:
+                  channels_last: Optional[bool] = None, progress: bool = True) -> Dict:
     """Measure throughput of ``cfg`` (a loaded config, see :func:`mobilebench.config.load_config`).
 
     Args:
@@ -154,6 +160,7 @@ def measure_speed(cfg, device: str = 'cpu', variants: Sequence[str] = ('upstream
         precision: ``'fp32'`` or ``'amp'`` (autocast to bfloat16, on CPU and CUDA).
         warmup, repeats: untimed and timed steps (per variant and mode); the median is reported.
         threads: ``torch.set_num_threads`` for the measurement (restored afterwards).
+        channels_last: channels-last memory format in the fast variant; ``None``: on CUDA only.
 
     Returns:
         dict(config, device info, settings, ``results[variant][mode]`` = timing summary with
@@ -185,14 +192,14 @@ def measure_speed(cfg, device: str = 'cpu', variants: Sequence[str] = ('upstream
     reference_weights = None
     for variant in variants:
         vcfg = copy.deepcopy(cfg)
-        changes = apply_variant(vcfg, variant, device)
+        changes = apply_variant(vcfg, variant, device, channels_last)
         set_random_seed(seed)
         model = MODELS.build(vcfg.model)
         if reference_weights is None:
             reference_weights = copy.deepcopy(model.state_dict())
         else:  # every variant starts from the same weights
             model.load_state_dict(reference_weights)
-        model = prepare_model(model, variant, device)
+        model = prepare_model(model, variant, device, channels_last)
         optim = build_optim_wrapper(model, copy.deepcopy(vcfg.optim_wrapper))
         states[variant] = dict(cfg=vcfg, model=model, optim=optim, changes=changes)
 

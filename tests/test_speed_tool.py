@@ -42,6 +42,8 @@ def test_fast_variant_swaps_only_the_head_and_the_optimizer_kernels(config, head
     assert after == before
     assert any('channels_last' in c for c in apply_variant(load_config(osp.join(REPO, 'configs', 'detection', config)),
                                                            'fast', 'cuda'))
+    cpu_cl = apply_variant(load_config(osp.join(REPO, 'configs', 'detection', config)), 'fast', 'cpu', True)
+    assert cpu_cl[-1] == 'channels_last memory format (model and inputs)'
     with pytest.raises(ValueError, match='unknown variant'):
         apply_variant(cfg, 'turbo')
 

@@ -42,10 +42,16 @@ def parse_args(argv=None):
     p.add_argument('--workers', type=int, default=None, help="train loader workers for full_step (default: config's)")
     p.add_argument('--threads', type=int, default=None, help='torch.set_num_threads during the measurement')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--channels-last', default='auto', choices=['auto', 'on', 'off'],
+                   help='channels-last memory format in the fast variant (auto: on CUDA only)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, default=None)
     p.add_argument('--profile', default=None, help='write a torch.profiler operator table here instead of timing')
     p.add_argument('--out', default=None, help='write the figures to this JSON file')
     return p.parse_args(argv)
+
+
+def _channels_last(args):
+    return dict(auto=None, on=True, off=False)[args.channels_last]
 
 
 def profile(cfg, args) -> str:
@@ -74,9 +80,9 @@ def profile(cfg, args) -> str:
              f'({info.get("gpu", info["cpu"])}, {info["torch_threads"]} threads, load {info.get("loadavg_1_5_15")})']
     for variant in args.variants:
         vcfg = copy.deepcopy(cfg)
-        changes = apply_variant(vcfg, variant, args.device)
+        changes = apply_variant(vcfg, variant, args.device, _channels_last(args))
         set_random_seed(args.seed)
-        model = prepare_model(MODELS.build(vcfg.model), variant, args.device).train()
+        model = prepare_model(MODELS.build(vcfg.model), variant, args.device, _channels_last(args)).train()
         optim = build_optim_wrapper(model, copy.deepcopy(vcfg.optim_wrapper))
         for _ in range(args.warmup):
             model.train_step(data, optim)
@@ -110,7 +116,8 @@ def main(argv=None):
         return text
     res = measure_speed(cfg, device=args.device, variants=args.variants, modes=args.modes,
                         batch_size=args.batch_size, precision=args.precision, warmup=args.warmup,
-                        repeats=args.repeats, workers=args.workers, threads=args.threads, seed=args.seed)
+                        repeats=args.repeats, workers=args.workers, threads=args.threads, seed=args.seed,
+                        channels_last=_channels_last(args))
     res['command'] = 'python tools/analysis/speed.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
     info = res['device_info']
     print(f'\n{osp.basename(args.config)}: batch {res["batch_size"]}, {args.precision}, {args.device} '
