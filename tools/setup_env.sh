@@ -33,11 +33,17 @@ $PIP install --upgrade pip "setuptools<82" wheel ninja psutil
 $PIP install torch==2.13.0 numpy
 # CUDA ops only when the installed torch sees a GPU (the CPU wheel never does)
 if "$VENV/bin/python" -c "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then CUDA=1; else CUDA=0; fi
+if [ "$CUDA" = 1 ]; then
+  # mmcv's CUDA ops need the CUDA toolkit (nvcc) matching torch; compile them for this machine's GPU only
+  "$VENV/bin/python" -c "from torch.utils.cpp_extension import CUDA_HOME; import sys; sys.exit(0 if CUDA_HOME else 1)" || {
+    echo "[setup] torch sees a GPU but no CUDA toolkit (nvcc) was found: install it or set CUDA_HOME" >&2; exit 1; }
+  export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-$("$VENV/bin/python" -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")}
+fi
 $PIP install mmengine==0.10.7 addict yapf
 
 echo "[setup] mmcv 2.1.0 with ops"
 mkdir -p "$CACHE"
-TAG=$([ "$CUDA" = 1 ] && echo cuda || echo cpu)
+TAG=$([ "$CUDA" = 1 ] && echo "cuda-sm${TORCH_CUDA_ARCH_LIST//[^0-9]/}" || echo cpu)  # a CUDA wheel fits its GPU arch only
 WHEEL=$(ls "$CACHE"/$TAG/mmcv-2.1.0-*.whl 2>/dev/null | head -n1 || true)
 if [ -z "$WHEEL" ]; then
   echo "[setup] no cached mmcv wheel in $CACHE/$TAG: building from source (about 16 min on 2 CPU cores)"
@@ -66,4 +72,7 @@ if "$VENV/bin/python" -c "import torchvision" 2>/dev/null; then
   $PIP uninstall -y torchvision
 fi
 "$VENV/bin/python" -c "import mmcv.ops, mmdet, mmpose, mmaction, mmpretrain, insightface, backbones, mobilebench; print('[setup] stack OK')"
+if [ "$CUDA" = 1 ]; then
+  "$VENV/bin/python" -c "import torch; from mmcv.ops import nms; b = torch.tensor([[0., 0., 9., 9.], [1., 1., 9., 9.]], device='cuda'); assert nms(b, torch.tensor([.9, .8], device='cuda'), .5)[1].tolist() == [0]; print('[setup] mmcv CUDA ops OK')"
+fi
 echo "$HASH" > "$STAMP"
