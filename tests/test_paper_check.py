@@ -7,6 +7,7 @@ marks as matching stops matching; the full recount of every table (``--check``) 
 import importlib.util
 import os.path as osp
 import re
+import sys
 
 import pytest
 
@@ -18,6 +19,7 @@ FAST_TABLES = ['AsymmNet Table 6', 'AsymmNet Table 7', 'AsymmNet Table 8', 'Asym
 def _tool():
     spec = importlib.util.spec_from_file_location('paper_check', osp.join(ROOT, 'tools', 'analysis', 'paper_check.py'))
     mod = importlib.util.module_from_spec(spec)
+    sys.modules['paper_check'] = mod  # dataclasses look their module up
     spec.loader.exec_module(mod)
     return mod
 
