@@ -276,8 +276,11 @@ def check_row(row: Row) -> Dict:
 
 # ------------------------------------------------------------------------------------------------- output
 def _fmt_count(entry: Dict, conv: str) -> str:
+    """The count rounded as the paper printed it (as many decimals), then the exact integer."""
     if f'{conv}_rounded' in entry:
-        return f'{entry[f"{conv}_rounded"]:g} ({entry[conv]:,})'
+        value = entry['published'].split()[0]
+        digits = len(value.split('.', 1)[1]) if '.' in value else 0
+        return f'{entry[f"{conv}_rounded"]:.{digits}f} ({entry[conv]:,})'
     return f'{entry[conv]:,}'
 
 
