@@ -31,7 +31,6 @@ again to 1 decimal, half up (:func:`paper_round`).
 """
 from __future__ import annotations
 
-import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Dict, Sequence, Tuple
 

@@ -17,7 +17,6 @@ value in the paper's own convention (AsymmNet: ``mxnet-summary``; MobileNeXt and
 from __future__ import annotations
 
 import argparse
-import json
 import os.path as osp
 import sys
 from dataclasses import dataclass, field
