@@ -105,7 +105,7 @@ def _generator():
 def test_generated_configs_are_committed_and_cover_the_tables():
     gen = _generator()
     files = gen.render_all()
-    assert gen.stale_files(files) == []
+    assert gen.stale_files(files, ROOT) == []
     on_disk = sorted(f for f in os.listdir(CLS) if f.endswith('.py'))
     assert on_disk == sorted(osp.basename(p) for p in files)
     names = {osp.basename(p) for p in files}

@@ -105,7 +105,7 @@ def test_committed_configs_match_generator():
     files = gen.render_all()
     # 4 templates x 7 backbones + the paper variants (AsymmNet Table 10: 5 rows; MobileNeXt Table 8: 1)
     assert len([p for p in files if p.startswith('configs/detection/')]) == 28 + 6
-    assert gen.stale_files(files) == [], 'run python tools/misc/generate_task_configs.py'
+    assert gen.stale_files(files, REPO) == [], 'run python tools/misc/generate_task_configs.py'
     assert gen.main(['--check', '--tasks', 'ssdlite_320_voc']) == 0
 
 

@@ -24,9 +24,9 @@ import os.path as osp
 import sys
 from typing import Dict
 
+from mobilebench.fileio import sync_files
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
 
 TASK = 'reid_256x128_market1501'
 PATTERN = 'reid_{backbone}_market1501-256x128.py'
@@ -72,25 +72,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--check', action='store_true', help='only check; exit 1 if a file is missing or stale')
     args = parser.parse_args(argv)
-    files = render_all()
-    stale = [rel for rel, text in files.items()
-             if not osp.isfile(osp.join(REPO, rel)) or open(osp.join(REPO, rel)).read() != text]
-    if args.check:
-        for rel in stale:
-            print(f'stale or missing: {rel}', file=sys.stderr)
-        if stale:
-            print('run `python tools/misc/generate_reid_configs.py` to regenerate', file=sys.stderr)
-        return 1 if stale else 0
-    for rel in stale:
-        path = osp.join(REPO, rel)
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        tmp = path + '.tmp'
-        with open(tmp, 'w') as f:
-            f.write(files[rel])
-        os.replace(tmp, path)
-    print(f'{len(stale)} of {len(files)} files written')
-    return 0
-
+    return sync_files(render_all(), REPO, args.check, 'tools/misc/generate_reid_configs.py')
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -31,6 +31,7 @@ import sys
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from mobilebench.config import SUITE_BACKBONES, compose_config, placeholder_values
+from mobilebench.fileio import stale_files, sync_files  # noqa: F401  (stale_files: used by the tests)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -132,20 +133,6 @@ def render_all(templates: Optional[Sequence[str]] = None, root: str = REPO) -> D
     return out
 
 
-def stale_files(files: Dict[str, str], root: str = REPO) -> list:
-    """Paths of ``files`` that are missing or differ on disk."""
-    stale = []
-    for rel, text in files.items():
-        path = osp.join(root, rel)
-        if not osp.isfile(path):
-            stale.append(rel)
-            continue
-        with open(path) as f:
-            if f.read() != text:
-                stale.append(rel)
-    return stale
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--tasks', nargs='+', metavar='TEMPLATE',
@@ -154,23 +141,7 @@ def main(argv=None) -> int:
     parser.add_argument('--root', default=REPO, help='repository root (default: this checkout)')
     args = parser.parse_args(argv)
     import mobilebench.compat  # noqa: F401  (torch / numpy compatibility of the pinned stack)
-    files = render_all(args.tasks, args.root)
-    stale = stale_files(files, args.root)
-    if args.check:
-        for rel in stale:
-            print(f'stale or missing: {rel}', file=sys.stderr)
-        if stale:
-            print('run `python tools/misc/generate_task_configs.py` to regenerate', file=sys.stderr)
-        return 1 if stale else 0
-    for rel in stale:
-        path = osp.join(args.root, rel)
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        tmp = path + '.tmp'
-        with open(tmp, 'w') as f:
-            f.write(files[rel])
-        os.replace(tmp, path)
-    print(f'{len(stale)} of {len(files)} files written')
-    return 0
+    return sync_files(render_all(args.tasks, args.root), args.root, args.check, 'tools/misc/generate_task_configs.py')
 
 
 if __name__ == '__main__':
