@@ -269,7 +269,9 @@ class TaskForward(nn.Module):
         if self.scope == 'mmaction':
             # Recognizer2D expects (N, segments, C, H, W); one segment gives the per-frame cost
             return self.model.extract_feat(x.unsqueeze(1), stage='head')[0]
-        return self.model._forward(x)
+        if hasattr(self.model, '_forward'):  # mmdet / mmpose / the suite's models: no preprocessor, no loss
+            return self.model._forward(x)
+        return self.model(x, mode='tensor')  # any other mmengine BaseModel (mmpretrain's ImageClassifier)
 
 
 def build_task_forward(model: nn.Module, scope: str = None) -> TaskForward:

@@ -385,7 +385,7 @@ def test_detector_backbone_starts_from_the_stage1_checkpoint(stage1, tmp_path):
     backbone tensor of the built detector equals the classifier's (checked by value)."""
     from mmengine.config import Config
     from mobilebench.benchmark import chain
-    from mobilebench.config import compose_config
+    from mobilebench.config import compose_config, resolve_backbone_placeholders
     _, work_dir, trained = stage1
     tasks = dict(imagenet=dict(), voc=dict(pretrain='imagenet'))
     runs = tmp_path / 'runs'
@@ -396,6 +396,7 @@ def test_detector_backbone_starts_from_the_stage1_checkpoint(stage1, tmp_path):
     det = compose_config(osp.join(ROOT, 'configs', '_base_', 'tasks', 'ssdlite_320_voc.py'),
                          osp.join(ROOT, 'configs', '_base_', 'backbones', 'hbonet_x1.0.py'),
                          {'model.backbone.widen_factor': 0.1})
+    resolve_backbone_placeholders(det)  # widths of the backbone finally built (as load_config does, last)
     link = chain.link_pretrained(Run, det, tasks, lambda rid: str(runs / f'{rid}.json'))
     assert link.blocked is None and link.kind == 'trained' and link.upstream == 'imagenet__hb'
     assert link.checkpoint == open(osp.join(work_dir, 'last_checkpoint')).read().strip()
@@ -441,8 +442,9 @@ def test_downstream_of_a_failed_pretraining_is_blocked(tmp_path, monkeypatch):
     sweep = Sweep(str(bench), str(tmp_path / 'res'), progress=False)
     run1, run2 = sweep.runs
     _record(sweep.record_path(run1), status='failed', error='KeyError: boom', task='stage1')
-    monkeypatch.setattr(sweep, '_launch', lambda *a, **k: pytest.fail('a blocked run must not start'))
-    assert sweep.run_one(run2) == 'blocked'
+    from mobilebench.benchmark import launch
+    monkeypatch.setattr(launch, '_launch', lambda *a, **k: pytest.fail('a blocked run must not start'))
+    assert launch.execute_run(sweep.settings, run2) == 'blocked'
     rec = json.load(open(sweep.record_path(run2)))
     assert rec['status'] == 'blocked' and rec['blocked_by'] == run1.run_id
     assert 'pretraining run stage1__toy_w4 is failed: KeyError: boom' in rec['error']
@@ -452,7 +454,7 @@ def test_downstream_of_a_failed_pretraining_is_blocked(tmp_path, monkeypatch):
     assert problems[run2.run_id]['kind'] == 'blocked'
     # no record at all for stage 1: blocked too, saying how to run it
     os.unlink(sweep.record_path(run1))
-    assert sweep.run_one(run2) == 'blocked'
+    assert launch.execute_run(sweep.settings, run2) == 'blocked'
     assert '--only stage1/toy_w4' in json.load(open(sweep.record_path(run2)))['error']
 
 

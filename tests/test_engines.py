@@ -258,7 +258,7 @@ def test_detector_scored_through_onnx_fp32_equals_pytorch_and_int8_runs(tmp_path
     from mobilebench.deploy_figures import evaluate_int8_with_runner
     from mobilebench.quantize import attach_onnx, export_task_onnx
     from mobilebench.runner_utils import build_runner
-    from mobilebench.testing import shorten_schedule
+    from short_runs import shorten_schedule
     sys.path.insert(0, osp.join(ROOT, 'tests'))
     from test_detection import _fixture_cfg
     torch.set_num_threads(1)

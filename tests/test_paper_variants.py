@@ -144,20 +144,20 @@ def test_mobilenet_v1_frozen_and_errors():
 def test_duc_head_shapes_and_errors():
     import mobilebench.models.pose_heads  # noqa: F401
     from mobilebench.registry import MODELS
-    head = MODELS.build(dict(type='DUCHeatmapHead', in_channels=96, out_channels=17))
+    head = MODELS.build(dict(type='mobilebench.DUCHeatmapHead', in_channels=96, out_channels=17))
     out = head((torch.zeros(2, 96, 8, 6), ))
     assert tuple(out.shape) == (2, 17, 64, 48)
     assert isinstance(head.deconv_layers[4], nn.PixelShuffle) and head.final_layer.bias is None
     with pytest.raises(ValueError, match='divisible by upscale_factor'):
-        MODELS.build(dict(type='DUCHeatmapHead', in_channels=96, out_channels=17, duc_channels=(510, )))
+        MODELS.build(dict(type='mobilebench.DUCHeatmapHead', in_channels=96, out_channels=17, duc_channels=(510, )))
     with pytest.raises(ValueError, match="'deconv_out_channels' is a HeatmapHead option"):
-        MODELS.build(dict(type='DUCHeatmapHead', in_channels=96, out_channels=17, deconv_out_channels=(256, )))
+        MODELS.build(dict(type='mobilebench.DUCHeatmapHead', in_channels=96, out_channels=17, deconv_out_channels=(256, )))
 
 
 def test_mobile_tsn_head_is_per_frame_conv_then_consensus():
     import mobilebench.models.action_heads  # noqa: F401
     from mobilebench.registry import MODELS
-    head = MODELS.build(dict(type='MobileTSNHead', num_classes=5, in_channels=8, pre_logits_channels=16,
+    head = MODELS.build(dict(type='mobilebench.MobileTSNHead', num_classes=5, in_channels=8, pre_logits_channels=16,
                              dropout_ratio=0.0)).eval()
     x = torch.randn(6, 8, 3, 3)  # 2 videos x 3 segments
     out = head(x, num_segs=3)
@@ -173,7 +173,7 @@ def test_committed_paper_configs_match_generator():
     spec = importlib.util.spec_from_file_location('gen', osp.join(ROOT, 'tools', 'misc', 'generate_task_configs.py'))
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
-    tasks = [t for t in gen.TASKS if t.endswith('_paper')]
+    tasks = [row.template for row in gen.ROWS if row.template.endswith('_paper')]
     assert len(tasks) == 5
     assert gen.stale_files(gen.render_all(tasks), ROOT) == []
 
@@ -195,7 +195,7 @@ def test_yolov3_paper_is_mmdet_yolov3_with_gluoncv_widths():
 def test_pose_paper_trains_and_tests_on_fixture(tmp_path):
     import test_pose
     from mobilebench.config import load_config
-    from mobilebench.testing import run_train_test
+    from short_runs import run_train_test
     cfg = test_pose.fixture_cfg('asymmnet_small_x1.0')
     paper = load_config(osp.join(ROOT, 'configs/pose/simplebaseline_asymmnet_small_x1.0_coco-256x192_paper.py'))
     head = paper.model.head
@@ -209,7 +209,7 @@ def test_pose_paper_trains_and_tests_on_fixture(tmp_path):
 
 def test_tsn_paper_trains_and_tests_on_fixture(tmp_path, monkeypatch):
     import test_action
-    from mobilebench.testing import run_train_test
+    from short_runs import run_train_test
     monkeypatch.setattr(test_action, '_config', lambda bb, task: osp.join(
         ROOT, 'configs', 'action', f'tsn_{bb}_{task}_paper.py'))
     cfg = test_action.fixture_cfg('asymmnet_small_x1.0', 'hmdb51-video')
@@ -235,7 +235,7 @@ from test_face import face_folder, packed  # noqa: E402,F401  (module fixtures: 
 def test_face_paper_trains_and_tests_on_fixture(packed, tmp_path):
     import test_face
     from mobilebench.config import load_config
-    from mobilebench.testing import run_train_test
+    from short_runs import run_train_test
     rec_dir, _ = packed
     cfg = test_face._e2e_cfg(rec_dir, [test_face.SMALL_LFW], str(tmp_path / 'work'))
     paper = load_config(osp.join(ROOT, 'configs/face/arcface_mobilenetv3_small_x1.0_ms1m-112_paper.py'))
@@ -292,7 +292,7 @@ def _record(bb, value, madds, mx=None):
 
 
 def test_plot_compares_one_convention_only():
-    from mobilebench.benchmark.leaderboard import plot_points
+    from mobilebench.benchmark.table import plot_points
     tasks = dict(det=dict(metric='pascal_voc/mAP', published_key='voc_yolov3_paper'))
     # every run also counted as mxnet-summary: the published (mxnet-summary) rows are plotted with those counts
     data = dict(tasks=tasks, runs=[_record('a', 0.5, 8_000_000_000, mx=8_100_000_000)], problems=[])

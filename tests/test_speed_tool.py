@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from mobilebench.config import compose_config, load_config
+from mobilebench.config import compose_config, load_config, resolve_backbone_placeholders
 from mobilebench.speed import apply_variant
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -21,7 +21,8 @@ TOY = osp.join(REPO, 'tests', 'data', 'benchmark')
 def toy_cfg():
     sys.path.insert(0, TOY)
     try:
-        yield compose_config(osp.join(TOY, 'toy_task.py'), osp.join(TOY, 'toy_backbone_w8.py'))
+        yield resolve_backbone_placeholders(compose_config(osp.join(TOY, 'toy_task.py'),
+                                                           osp.join(TOY, 'toy_backbone_w8.py')))
     finally:
         sys.path.remove(TOY)
 
