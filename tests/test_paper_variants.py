@@ -143,7 +143,10 @@ def test_mobilenet_v1_frozen_and_errors():
 # ------------------------------------------------------------------------------------------------ heads
 def test_duc_head_shapes_and_errors():
     import mobilebench.models.pose_heads  # noqa: F401
+    from mmengine.registry import init_default_scope
+
     from mobilebench.registry import MODELS
+    init_default_scope('mmpose')  # the head builds mmpose's loss and codec parts
     head = MODELS.build(dict(type='mobilebench.DUCHeatmapHead', in_channels=96, out_channels=17))
     out = head((torch.zeros(2, 96, 8, 6), ))
     assert tuple(out.shape) == (2, 17, 64, 48)
@@ -156,7 +159,10 @@ def test_duc_head_shapes_and_errors():
 
 def test_mobile_tsn_head_is_per_frame_conv_then_consensus():
     import mobilebench.models.action_heads  # noqa: F401
+    from mmengine.registry import init_default_scope
+
     from mobilebench.registry import MODELS
+    init_default_scope('mmaction')  # the head builds mmaction2's loss
     head = MODELS.build(dict(type='mobilebench.MobileTSNHead', num_classes=5, in_channels=8, pre_logits_channels=16,
                              dropout_ratio=0.0)).eval()
     x = torch.randn(6, 8, 3, 3)  # 2 videos x 3 segments
