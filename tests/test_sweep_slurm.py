@@ -18,21 +18,7 @@ import time
 
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TOY = osp.join(ROOT, 'tests', 'data', 'benchmark')
-BENCH_2X2 = 'tests/data/benchmark/toy_bench_2x2.py'
-RUNS_2X2 = {f'{t}__{b}' for t in ('colours', 'colours_short') for b in ('toy_w4', 'toy_w8')}
-
-
-def _env():
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join([ROOT, TOY] + ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
-    env['OMP_NUM_THREADS'] = '1'
-    return env
-
-
-def _cmd(bench, results, *extra):
-    return [sys.executable, 'tools/benchmark.py', str(bench), '--results', str(results), '--no-progress', *extra]
+from toy_sweeps import BENCH_2X2, ROOT, RUNS_2X2, TOY, sweep_cmd as _cmd, toy_env as _env  # noqa: F401
 
 
 def _records(results):
