@@ -7,7 +7,8 @@ Three questions, each answered with scipy rather than hand-rolled distributions:
   items (images, instances, clips, pairs) with replacement and recomputing the metric on each resample
   (``scipy.stats.bootstrap``, percentile method);
 - :func:`paired_difference`: the difference ``A - B`` between two models evaluated on the *same* test items,
-  with a paired bootstrap interval (both metrics recomputed on each resample of the items) and a verdict.
+  with a paired bootstrap interval (both metrics recomputed on each resample of the items) and a verdict;
+- :func:`seed_difference`: without per-item results, ``mean(A) - mean(B)`` over seeds with Welch's t interval.
 
 A metric is given as a callable ``metric(indices) -> float`` over an integer index array of test items, so
 that any task's metric (VOC mAP, OKS AP, top-1, 10-fold verification accuracy) can be recomputed on a
@@ -110,6 +111,34 @@ def paired_difference(n_items: int, metric_a: Metric, metric_b: Metric, n_resamp
     return dict(diff=out['value'], low=out['low'], high=out['high'], confidence=confidence,
                 verdict=verdict(out['low'], out['high'], higher_is_better), n_items=n_items,
                 n_resamples=n_resamples)
+
+
+def seed_difference(values_a: Sequence[float], values_b: Sequence[float], confidence: float = 0.95,
+                    higher_is_better: bool = True) -> Dict:
+    """``mean(A) - mean(B)`` over training seeds, with Welch's t interval and a verdict.
+
+    The fallback when no per-item results exist: it only sees seed-to-seed variation (not the test set's), so
+    with few seeds it is wide. Uses ``scipy.stats.ttest_ind(equal_var=False)``.
+
+    Returns:
+        dict with ``diff``, ``low``, ``high``, ``verdict``, ``confidence``, ``n_a``, ``n_b``.
+
+    Raises:
+        ValueError: fewer than 2 values on either side, or a NaN among them.
+    """
+    a, b = np.asarray(values_a, np.float64), np.asarray(values_b, np.float64)
+    if a.size < 2 or b.size < 2:
+        raise ValueError(f'seed_difference needs at least 2 seeds on each side, got {a.size} and {b.size}')
+    if np.isnan(a).any() or np.isnan(b).any():
+        raise ValueError('seed_difference: NaN among the values; drop failed runs explicitly')
+    diff = float(a.mean() - b.mean())
+    if a.std(ddof=1) == 0 and b.std(ddof=1) == 0:
+        low = high = diff
+    else:
+        ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(confidence_level=confidence)
+        low, high = float(ci.low), float(ci.high)
+    return dict(diff=diff, low=low, high=high, verdict=verdict(low, high, higher_is_better), confidence=confidence,
+                n_a=int(a.size), n_b=int(b.size))
 
 
 # ----------------------------------------------------------------------------- item-level metrics

@@ -158,7 +158,11 @@ def test_leaderboard_with_corrupt_and_failed(tmp_path):
     assert 'det__bad' in page and 'corrupt' in page
     csv_text = open(paths['csv']).read().splitlines()
     from mobilebench.benchmark.published import published_rows
-    assert csv_text[0].startswith('task,backbone,source') and len(csv_text) == 1 + 3 + len(published_rows('ssdlite_320'))
+    # published rows of the task's dataset only: the VOC rows, not mmdet's COCO row (issue 24)
+    voc_rows = [r for r in published_rows('ssdlite_320') if 'pascal_voc/mAP' in r['metrics']]
+    assert 0 < len(voc_rows) < len(published_rows('ssdlite_320'))
+    assert csv_text[0].startswith('task,backbone,source') and len(csv_text) == 1 + 3 + len(voc_rows)
+    assert 'COCO val2017' not in '\n'.join(csv_text[1:]) and 'COCO val2017' in md  # named as left out
 
     # the CLI says so too and exits 0
     out = subprocess.run([sys.executable, 'tools/leaderboard.py', str(res)], cwd=ROOT, capture_output=True,

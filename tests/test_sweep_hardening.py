@@ -235,7 +235,7 @@ def test_leaderboard_survives_wrong_types_and_nan(tmp_path):
     assert "'done' is not one of ok, failed, running" in corrupt['unknown_status']
     paths = write_leaderboard(str(tmp_path))
     md = open(paths['markdown']).read()
-    table = [ln.split(' | ')[0].strip('| ') for ln in md.splitlines() if ln.startswith('| ') and ' | m ' not in ln]
+    table = [ln.split(' | ')[1] for ln in md.splitlines() if ln.startswith('| ') and ' | m ' not in ln]
     assert table[:4] == ['good', 'low', 'inf', 'nan']  # NaN / inf are missing: ranked last, never first
     assert '| nan | n/a |' in md and '| inf | n/a |' in md
     assert [s['backbone'] for s in paths['summary']] == ['good', 'low']  # NaN is not ranked

@@ -38,4 +38,5 @@ def test_seeds_plan_select_and_aggregate(tmp_path, monkeypatch):
     row = task_rows(data, 'colours')[0]
     assert row['seeds'] == 3 and row['value'] == pytest.approx(0.7) and row['value_std'] == pytest.approx(0.2)
     md = open(write_leaderboard(str(tmp_path / 'res'))['markdown']).read()
-    assert '| toy_w4 | 0.7 ± 0.2 (n=3) |' in md
+    # mean ± half-width of the 95 % t interval: t(0.975, 2) = 4.3027, 4.3027 * 0.2 / sqrt(3) = 0.497
+    assert '| 1 | toy_w4 | 0.7 ± 0.5 (3 seeds) |' in md

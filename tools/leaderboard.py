@@ -1,9 +1,11 @@
 #!/usr/bin/env python
 """Leaderboard of a benchmark results folder: Markdown, CSV and a self-contained HTML page with plots.
 
-    python tools/leaderboard.py RESULTS_DIR [--out DIR]
+    python tools/leaderboard.py RESULTS_DIR [--out DIR] [--resamples N]
 
-Missing, failed, interrupted and corrupt run records are listed (here and in the pages), never fatal.
+Writes leaderboard.md, leaderboard.csv, leaderboard_comparisons.csv (block vs baseline: differences, intervals,
+verdicts) and leaderboard.html. Missing, failed, interrupted and corrupt run records, and samples files that
+cannot be used, are listed (here and in the pages), never fatal.
 """
 import argparse
 import os.path as osp
@@ -15,12 +17,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description='Render the leaderboard of a benchmark results folder')
     parser.add_argument('results', help='results folder written by tools/benchmark.py')
     parser.add_argument('--out', help='output folder (default: the results folder)')
+    parser.add_argument('--resamples', type=int, help="bootstrap resamples (default: the benchmark config's "
+                        "comparisons.resamples, else 1000)")
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar over the bootstraps')
     args = parser.parse_args(argv)
     from mobilebench.benchmark.console import print_leaderboard_summary
     from mobilebench.benchmark.leaderboard import write_leaderboard
-    paths = write_leaderboard(args.results, args.out)
+    paths = write_leaderboard(args.results, args.out, progress=not args.no_progress, resamples=args.resamples)
     problems, summary, tasks = paths.pop('problems'), paths.pop('summary'), paths.pop('tasks')
-    print_leaderboard_summary(summary, tasks, problems, paths)
+    verdicts = paths.pop('verdicts')
+    print_leaderboard_summary(summary, tasks, problems, paths, verdicts=verdicts)
     return 0
 
 

@@ -31,8 +31,9 @@ def print_run_states(states: List[Dict], title: str = 'runs', console=None) -> D
 
 
 def print_leaderboard_summary(summary: List[Dict], tasks: List[str], problems: List[Dict], paths: Dict,
-                              console=None) -> None:
-    """The rank of each backbone per task, the runs not in the tables, and the written files."""
+                              console=None, verdicts: Optional[List[Dict]] = None) -> None:
+    """The rank of each backbone per task, the block-vs-baseline sentences, the runs not in the tables, and the
+    written files."""
     from rich.table import Table
     console = _console(console)
     if summary:
@@ -42,6 +43,8 @@ def print_leaderboard_summary(summary: List[Dict], tasks: List[str], problems: L
         for s in summary:
             table.add_row(s['backbone'], *[str(s['ranks'].get(t, 'n/a')) for t in tasks], f'{s["mean_rank"]:.2f}')
         console.print(table)
+    for v in verdicts or []:
+        console.print(v['text'], markup=False)
     if problems:
         table = Table(title='runs not in the tables', title_justify='left')
         for col in ('run', 'problem', 'detail'):

@@ -175,7 +175,15 @@ class Sweep:
         write_record(plan_path(self.results_dir),
                      dict(schema=SCHEMA_VERSION, bench_config=self.bench_path,
                           name=self.bench.get('name', osp.splitext(osp.basename(self.bench_path))[0]),
-                          seed=self.seeds[0], seeds=self.seeds, tasks=tasks, runs=[r.run_id for r in self.runs]))
+                          seed=self.seeds[0], seeds=self.seeds, tasks=tasks, runs=[r.run_id for r in self.runs],
+                          comparisons=self.comparisons()))
+
+    def comparisons(self) -> Dict:
+        """The leaderboard's (block, baseline) pairs and confidence (:mod:`.comparisons`), for the plan."""
+        from .comparisons import resolve_comparisons
+        names = list(dict.fromkeys(r.backbone for r in plan_runs(self.bench, self.bench_path)))
+        cfg = self.bench.get('comparisons')
+        return resolve_comparisons(cfg.to_dict() if hasattr(cfg, 'to_dict') else cfg, names)
 
     def prepare(self) -> List[RunSpec]:
         """Refuse changed runs (unless asked to rerun them), write the plan, return the runs left to do."""

@@ -135,6 +135,24 @@ def str_dict(v):
 str_dict.doc = 'dict'
 
 
+def backbone_pairs(v):
+    if (isinstance(v, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 and all(
+            isinstance(n, str) and n for n in p) and p[0] != p[1] for p in v)):
+        return None
+    return ("must be a list of (block, baseline) backbone-name pairs, e.g. "
+            "[('asymmnet_small_x1.0', 'mobilenetv3_small_x1.0')]")
+
+
+backbone_pairs.doc = 'list of (block, baseline)'
+
+
+def open_fraction(v):
+    return None if _is_num(v) and 0 < v < 1 else 'must be a number strictly between 0 and 1, e.g. 0.95'
+
+
+open_fraction.doc = 'number in (0, 1)'
+
+
 # --------------------------------------------------------------------------------------------------
 # the schema
 LATENCY_KEYS: Dict[str, Callable] = dict(warmup=int_at_least(0), repeats=int_at_least(1), threads=int_at_least(1))
@@ -155,6 +173,14 @@ SLURM_KEYS: Dict[str, Callable] = dict(
     array_parallelism=int_at_least(1),  # sbatch --array=...%N
     sbatch_args=str_dict,        # any other sbatch option (submitit slurm_additional_parameters)
     setup=str_list,              # shell lines run in the job before python (module load, conda activate)
+)
+
+# the leaderboard's paired comparisons (mobilebench/benchmark/comparisons.py); they do not change any run
+COMPARISON_KEYS: Dict[str, Callable] = dict(
+    pairs=backbone_pairs,        # (block, baseline) backbone names; default: the papers' pairs (by name)
+    confidence=open_fraction,    # two-sided level of every interval and verdict (default 0.95)
+    resamples=int_at_least(100),  # bootstrap resamples of the test items (default 1000)
+    seed=int_at_least(0),        # seed of the resampling (default 0)
 )
 
 TASK_KEYS: Dict[str, Callable] = dict(
@@ -189,6 +215,7 @@ TOP_KEYS: Dict[str, Callable] = dict(
     jobs=int_at_least(1),
     slurm=is_dict,
     deploy=optional(is_dict),
+    comparisons=is_dict,
 )
 TOP_KEYS['backbones'].doc = 'list'
 TOP_KEYS['tasks'].doc = 'dict'
@@ -233,6 +260,7 @@ def validate_benchmark(bench: Mapping, path: str, published_keys: Sequence[str] 
                                    f'per seed), not both')
     check_mapping(bench.get('latency') or {}, LATENCY_KEYS, f'{path}: latency')
     check_mapping(bench.get('slurm') or {}, SLURM_KEYS, f'{path}: slurm')
+    check_mapping(bench.get('comparisons') or {}, COMPARISON_KEYS, f'{path}: comparisons')
     for name, task in bench['tasks'].items():
         where = f'{path}: tasks.{name}'
         if not isinstance(task, Mapping):
@@ -256,4 +284,4 @@ def validate_benchmark(bench: Mapping, path: str, published_keys: Sequence[str] 
 def schema_keys() -> Dict[str, Sequence[str]]:
     """Every accepted key per section (for docs and reports)."""
     return dict(top=sorted(TOP_KEYS), task=sorted(TASK_KEYS), latency=sorted(LATENCY_KEYS),
-                slurm=sorted(SLURM_KEYS))
+                slurm=sorted(SLURM_KEYS), comparisons=sorted(COMPARISON_KEYS))

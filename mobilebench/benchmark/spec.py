@@ -151,7 +151,12 @@ def load_benchmark(path: str, cfg_options: Optional[Dict] = None) -> Config:
         if not osp.isfile(task['template']):
             raise FileNotFoundError(f'{path}: tasks.{name}.template not found: {task["template"]} '
                                     f'(paths are relative to the repository root)')
-    _backbone_entries(bench, path)
+    entries = _backbone_entries(bench, path)
+    from .comparisons import resolve_comparisons
+    try:  # pairs naming no backbone of the sweep fail here, before anything runs
+        resolve_comparisons(bench.get('comparisons'), [e['name'] for e in entries], f'{path}: comparisons')
+    except ValueError as exc:
+        raise BenchmarkConfigError(str(exc)) from None
     return bench
 
 
