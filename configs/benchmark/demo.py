@@ -25,6 +25,13 @@ backbones = [
     dict(file=_bb + 'mobilenetv2_x1.0.py', name='mobilenetv2_x0.5', widen_factor=0.5),
 ]
 
+# the leaderboard's block-vs-baseline verdicts (docs/benchmark.md, "Leaderboard"): the papers' pairs (the
+# default rule would derive the same from the names), paired bootstrap over the test items at 95 %
+comparisons = dict(
+    pairs=[('asymmnet_small_x0.5', 'mobilenetv3_small_x0.5'), ('mobilenext_x0.5', 'mobilenetv2_x0.5'),
+           ('hbonet_x0.5', 'mobilenetv2_x0.5')],
+    confidence=0.95, resamples=1000, seed=0)
+
 # tree-wide edits shared by every task: no worker processes (2 cores), no validation during training, one
 # checkpoint at the end
 _common = [

@@ -21,6 +21,10 @@ seed = 0
 latency = dict(warmup=10, repeats=50, threads=1)
 measure_untrained = False  # a full untrained test pass per run is not worth the GPU time at this scale
 checkpoints = dict()
+# block-vs-baseline verdicts in the leaderboard; no `pairs`: the default rule pairs every AsymmNet with the
+# MobileNetV3 of its size and width, every MobileNeXt / HBONet with the MobileNetV2 of its width (HBONet 1.0 / 0.5 /
+# 0.25 / 0.1 and MobileNeXt 1.0 here)
+comparisons = dict(confidence=0.95, resamples=1000, seed=0)
 
 _bb = 'configs/_base_/backbones/'
 backbones = [

@@ -57,7 +57,7 @@ def check_same_items(run_a: str, metric_a, run_b: str, metric_b) -> None:
     where = ''
     if ids_a.shape == ids_b.shape:
         first = int(np.flatnonzero(ids_a != ids_b)[0])
-        where = f'; first difference at position {first}: {ids_a[first]!r} vs {ids_b[first]!r}'
+        where = f"; first difference at position {first}: '{ids_a[first]}' vs '{ids_b[first]}'"
     raise ItemMismatchError(f'runs {run_a} and {run_b} were not tested on the same items: {_describe_ids(ids_a)} '
                             f'vs {_describe_ids(ids_b)}{where}. Re-test both on one test set (same annotation '
                             f'file and order) before comparing them')
