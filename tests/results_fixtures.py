@@ -85,13 +85,13 @@ DEMO_BACKBONES = {  # name: (skill, MAdds (M) at 128 px, params (M), latency ms)
     'mobilenetv2_x0.5': (0.56, 9.3, 1.25, 2.4),
 }
 DEMO_TASKS = dict(
-    imagenet=dict(metric='accuracy/top1', metrics=['accuracy/top1'], title='Classification (ImageNet layout, 32 px)',
-                  higher_is_better=True, published_key='imagenet_224'),
     face_arcface=dict(metric='lfw/accuracy', metrics=['lfw/accuracy'], title='ArcFace (insightface format, 112 px)',
                       higher_is_better=True, published_key='arcface_112'),
     reid=dict(metric='market1501/mAP', metrics=['market1501/mAP', 'market1501/rank1'],
               title='Re-ID (Market-1501 format, 64x32)', higher_is_better=True,
               published_key='reid_256x128_market1501'),
+    imagenet=dict(metric='accuracy/top1', metrics=['accuracy/top1'], title='Classification (ImageNet layout, 32 px)',
+                  higher_is_better=True, published_key='imagenet_224'),
     voc_yolov3=dict(metric='pascal_voc/mAP', metrics=['pascal_voc/mAP'], title='YOLOv3 (VOC format, 128 px)',
                     higher_is_better=True, published_key='yolov3_416'),
     coco_pose=dict(metric='coco/AP', metrics=['coco/AP'], title='SimpleBaseline (COCO keypoints, 96x64)',

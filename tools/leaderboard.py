@@ -21,6 +21,7 @@ def main(argv=None):
                         "comparisons.resamples, else 1000)")
     parser.add_argument('--no-progress', action='store_true', help='no progress bar over the bootstraps')
     args = parser.parse_args(argv)
+    import mobilebench.compat  # noqa: F401  (per-sample metrics import mmpretrain / mmaction2: the shims first)
     from mobilebench.benchmark.console import print_leaderboard_summary
     from mobilebench.benchmark.leaderboard import write_leaderboard
     paths = write_leaderboard(args.results, args.out, progress=not args.no_progress, resamples=args.resamples)

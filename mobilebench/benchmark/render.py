@@ -46,7 +46,8 @@ def _metric_cell(row: Dict, metric: str, headline: str) -> str:
     if row['source'] != 'reproduced':
         return f'{text} (published)'
     if row.get('value_half') is not None:
-        return f'{_fmt(row["value"])} ± {_fmt(row["value_half"], 2)} ({_seeds(row["seeds"])})'
+        half = row['value_half'] if row['value_half'] > 1e-9 * max(abs(row['value']), 1.0) else 0.0  # float noise
+        return f'{_fmt(row["value"])} ± {_fmt(half, 2)} ({_seeds(row["seeds"])})'
     return f'{text} ({_seeds(row["seeds"] or 1)})'
 
 
@@ -208,15 +209,19 @@ def write_comparisons_csv(data: Dict, path: str):
     atomic_write_text(path, buf.getvalue())
 
 
-def _error_bar(row: Dict):
-    """(below, above) of a plotted point: the seed interval, or with one seed the test-set bootstrap
-    interval; (0, 0) when there is neither."""
-    if row.get('value_half') is not None:
-        return row['value_half'], row['value_half']
+def _seed_bar(row: Dict):
+    """(below, above) of a point's seed interval (Student t), None with one seed."""
+    if row.get('value_half') is None:
+        return None
+    return row['value_half'], row['value_half']
+
+
+def _test_bar(row: Dict):
+    """(below, above) of a point's test-set bootstrap interval, None without samples files."""
     test = row.get('test')
-    if test:
-        return max(row['value'] - test['low'], 0.0), max(test['high'] - row['value'], 0.0)
-    return 0.0, 0.0
+    if not test:
+        return None
+    return max(row['value'] - test['low'], 0.0), max(test['high'] - row['value'], 0.0)
 
 
 def _png(fig) -> str:
@@ -246,11 +251,16 @@ def plot_task(data: Dict, task: str) -> Optional[str]:
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
     if mine:
         pts = [(r['madds_m'], r['value']) for r in mine]
-        bars = [_error_bar(r) for r in mine]
         front = sorted(pareto_front(pts, tdef.get('higher_is_better', True)), key=lambda i: pts[i][0])
-        ax.errorbar([p[0] for p in pts], [p[1] for p in pts], yerr=[[b[0] for b in bars], [b[1] for b in bars]],
-                    fmt='o', ms=6, color='#4c72b0', ecolor='#4c72b0', elinewidth=1.5, capsize=4,
-                    label=f'reproduced ({pct} interval: seeds, or test set for 1 seed)', zorder=3)
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=36, color='#4c72b0', label='reproduced', zorder=3)
+        for bar_of, style in ((_seed_bar, dict(ecolor='#9bb3d6', elinewidth=1, capsize=3,
+                                                label=f'{pct} interval over seeds (t)')),
+                              (_test_bar, dict(ecolor='#1f3f73', elinewidth=3, capsize=0,
+                                               label=f'{pct} interval over test items (bootstrap)'))):
+            sel = [(p, bar_of(r)) for p, r in zip(pts, mine) if bar_of(r) is not None]
+            if sel:
+                ax.errorbar([p[0] for p, _ in sel], [p[1] for p, _ in sel],
+                            yerr=[[b[0] for _, b in sel], [b[1] for _, b in sel]], fmt='none', zorder=2, **style)
         ax.plot([pts[i][0] for i in front], [pts[i][1] for i in front], '-o', color='#dd5555', lw=2, ms=9,
                 mfc='none', label='Pareto front', zorder=4)
         for r in mine:
@@ -279,23 +289,24 @@ def plot_pairs(data: Dict, task: str) -> Optional[str]:
         return None
     plt = _pyplot()
     tdef = data['tasks'][task]
-    fig, ax = plt.subplots(figsize=(6.4, 0.6 + 0.45 * len(pairs)), dpi=100)
+    fig, ax = plt.subplots(figsize=(7.4, 1.0 + 0.55 * len(pairs)), dpi=100)
     for i, p in enumerate(pairs):
         colour = VERDICT_COLOURS.get(p['verdict'], '#555555')
         low, high = (p['low'], p['high']) if p['low'] is not None else (p['diff'], p['diff'])
         ax.errorbar([p['diff']], [i], xerr=[[p['diff'] - low], [high - p['diff']]], fmt='o', color=colour,
                     capsize=4, elinewidth=2)
-        ax.annotate(p['verdict'], (high, i), fontsize=7, xytext=(6, -3), textcoords='offset points', color=colour)
+        ax.annotate(p['verdict'], xy=(1.02, i), xycoords=('axes fraction', 'data'), fontsize=8, color=colour,
+                    va='center', annotation_clip=False)
     ax.axvline(0.0, color='#333333', lw=1)
-    ax.set_yticks(range(len(pairs)), [f'{p["block"]} - {p["baseline"]}' for p in pairs], fontsize=7)
+    ax.set_yticks(range(len(pairs)), [f'{p["block"]}\n- {p["baseline"]}' for p in pairs], fontsize=7)
     ax.set_ylim(-0.7, len(pairs) - 0.3)
     ax.invert_yaxis()
     better = 'higher' if tdef.get('higher_is_better', True) else 'lower'
     ax.set_xlabel(f'difference in {tdef.get("metric")} ({better} is better), '
                   f'{_pct(analyse(data)["settings"]["confidence"])} interval')
-    ax.margins(x=0.25)
+    ax.margins(x=0.1)
     ax.grid(alpha=0.3, axis='x')
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.8, 1))
     return _png(fig)
 
 
