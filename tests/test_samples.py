@@ -237,3 +237,204 @@ def test_toy_sweep_records_unsupported_metric(tmp_path, monkeypatch):
     assert out.returncode == 0, out.stderr[-2000:]
     rec = read_record(str(tmp_path / 'toy' / 'runs' / 'colours__toy_w4.json'))
     assert rec['status'] == 'ok' and 'samples' not in rec and 'MBToyAccuracy' in rec['samples_error']
+
+
+# ----------------------------------------------------------------------------------------------- detection
+def _voc_samples(rng, n=30, classes=3):
+    """Detections near (or not near) random ground truth, some ignored (difficult) boxes, tied scores, empty
+    images; boxes in float32 as mmdet's tensors."""
+    samples = []
+    for i in range(n):
+        k = int(rng.integers(0, 4))
+        xy = rng.uniform(0, 200, (k, 2))
+        gt = np.hstack([xy, xy + rng.uniform(20, 80, (k, 2))]).astype(np.float32)
+        labels = rng.integers(0, classes, k)
+        ignore = rng.random(k) < 0.2
+        dets, dlabels = [], []
+        for box, lab in zip(gt, labels):
+            if rng.random() < 0.7:
+                dets.append(box + rng.normal(scale=6, size=4))
+                dlabels.append(lab if rng.random() < 0.85 else (lab + 1) % classes)
+        for _ in range(int(rng.integers(0, 3))):  # false positives
+            p = rng.uniform(0, 200, 2)
+            dets.append(np.concatenate([p, p + 30]))
+            dlabels.append(int(rng.integers(0, classes)))
+        dets = np.asarray(dets, np.float32).reshape(-1, 4)
+        scores = np.round(rng.random(len(dets)), 1).astype(np.float32)  # ties across images
+        samples.append(dict(
+            gt_instances=dict(bboxes=torch.from_numpy(gt[~ignore]), labels=torch.from_numpy(labels[~ignore])),
+            ignored_instances=dict(bboxes=torch.from_numpy(gt[ignore]), labels=torch.from_numpy(labels[ignore])),
+            pred_instances=dict(bboxes=torch.from_numpy(dets), scores=torch.from_numpy(scores),
+                                labels=torch.tensor(dlabels, dtype=torch.int64))))
+    return samples
+
+
+@pytest.mark.parametrize('eval_mode', ['11points', 'area'])
+def test_voc_map_identity_and_resamples_equal_mmdet_eval_map(tmp_path, eval_mode):
+    from mmdet.evaluation import VOCMetric, eval_map
+    rng = np.random.default_rng(5)
+    samples = _voc_samples(rng)
+    metric = VOCMetric(iou_thrs=[0.5, 0.75], eval_mode=eval_mode)
+    metric.dataset_meta = dict(classes=('a', 'b', 'c'), dataset_type='VOC2007' if eval_mode == '11points' else 'x')
+    reported = _evaluate_and_dump(metric, samples, tmp_path / 'voc.npz')
+    path = str(tmp_path / 'voc.npz')
+    assert available_metrics(path) == ['pascal_voc/mAP', 'pascal_voc/AP50', 'pascal_voc/AP75']
+    m = load_item_metric(path)
+    assert m.name == 'pascal_voc/mAP' and m.n == 30 and m(np.arange(30)) == reported['pascal_voc/mAP']
+    ap50 = load_item_metric(path, 'pascal_voc/AP50')
+    assert ap50(np.arange(30)) == reported['pascal_voc/AP50']
+    anns, dets = zip(*metric_results(samples, 3))
+    for idx in _resamples(30, rng, count=2):  # each eval_map call starts a process pool: few calls
+        ref = [eval_map([dets[i] for i in idx], [anns[i] for i in idx], iou_thr=t, eval_mode=eval_mode,
+                        use_legacy_coordinate=True, nproc=1, logger='silent')[0] for t in (0.5, 0.75)]
+        assert m(idx) == sum(ref) / 2 and ap50(idx) == round(ref[0], 3)
+
+
+def metric_results(samples, classes):
+    """(ann, per-class dets) of each sample, built from the samples as the VOC protocol defines them."""
+    out = []
+    for s in samples:
+        ann = dict(bboxes=s['gt_instances']['bboxes'].numpy(), labels=s['gt_instances']['labels'].numpy(),
+                   bboxes_ignore=s['ignored_instances']['bboxes'].numpy(),
+                   labels_ignore=s['ignored_instances']['labels'].numpy())
+        p = s['pred_instances']
+        det = np.hstack([p['bboxes'].numpy(), p['scores'].numpy()[:, None]])
+        out.append((ann, [det[p['labels'].numpy() == c] for c in range(classes)]))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- COCO
+COCO_DET = osp.join(osp.dirname(osp.abspath(__file__)), 'data', 'detection', 'coco', 'annotations.json')
+COCO_POSE = osp.join(osp.dirname(osp.abspath(__file__)), 'data', 'pose', 'coco', 'test_coco.json')
+
+
+def _duplicate_coco(gt, img_ids):
+    """A COCO ground truth holding a copy of each image of ``img_ids`` (repeats allowed): image ``j`` of the
+    result is a copy of ``img_ids[j]`` with id ``j + 1``; annotations renumbered."""
+    images = {im['id']: im for im in gt['images']}
+    out = dict(gt, images=[], annotations=[])
+    for j, img_id in enumerate(img_ids):
+        out['images'].append(dict(images[img_id], id=j + 1))
+        for ann in gt['annotations']:
+            if ann['image_id'] == img_id:
+                out['annotations'].append(dict(ann, image_id=j + 1, id=len(out['annotations']) + 1))
+    return out
+
+
+def test_coco_bbox_identity_and_resamples_equal_mmdet_coco_metric(tmp_path):
+    from mmdet.evaluation import CocoMetric
+    rng = np.random.default_rng(6)
+    gt = json.load(open(COCO_DET))
+    cats = sorted(gt['categories'], key=lambda c: c['id'])
+    classes = tuple(c['name'] for c in cats)
+    label_of = {c['id']: i for i, c in enumerate(cats)}
+    preds = {}  # image id -> (boxes xyxy, scores, labels): noisy ground truth, some wrong, some missed, FPs
+    for im in gt['images']:
+        boxes, labels = [], []
+        for a in gt['annotations']:
+            if a['image_id'] == im['id'] and rng.random() < 0.8:
+                x, y, w, h = a['bbox']
+                boxes.append(np.array([x, y, x + w, y + h]) + rng.normal(scale=0.08 * max(w, h, 1), size=4))
+                labels.append(label_of[a['category_id']] if rng.random() < 0.9 else int(rng.integers(0, 80)))
+        for _ in range(2):
+            p = rng.uniform(0, 300, 2)
+            boxes.append(np.concatenate([p, p + 60]))
+            labels.append(int(rng.integers(0, 80)))
+        preds[im['id']] = (np.asarray(boxes, np.float32), np.round(rng.random(len(boxes)), 1).astype(np.float32),
+                           np.asarray(labels))
+
+    def run(ann_file, img_ids, path):
+        metric = CocoMetric(ann_file=str(ann_file), metric='bbox')
+        metric.dataset_meta = dict(classes=classes)
+        samples = [dict(img_id=new_id, ori_shape=(480, 640), pred_instances=dict(
+            bboxes=torch.from_numpy(preds[old][0]), scores=torch.from_numpy(preds[old][1]),
+            labels=torch.from_numpy(preds[old][2]))) for new_id, old in img_ids]
+        return _evaluate_and_dump(metric, samples, path)
+
+    ids = sorted(im['id'] for im in gt['images'])
+    reported = run(COCO_DET, [(i, i) for i in ids], tmp_path / 'coco.npz')
+    path = str(tmp_path / 'coco.npz')
+    assert available_metrics(path)[:2] == ['coco/bbox_mAP', 'coco/bbox_mAP_50']
+    m = load_item_metric(path)
+    assert m.name == 'coco/bbox_mAP' and list(m.ids) == ids and m(np.arange(m.n)) == reported['coco/bbox_mAP']
+    assert 0.1 < m.reported < 0.9
+    ap50 = load_item_metric(path, 'coco/bbox_mAP_50')
+    for idx in ([0, 0, 2, 5, 5, 5], [1, 3, 4], [5, 4, 3, 2, 1, 0]):
+        dup = tmp_path / 'dup.json'
+        dup.write_text(json.dumps(_duplicate_coco(gt, [ids[i] for i in idx])))
+        ref = run(dup, [(j + 1, ids[i]) for j, i in enumerate(idx)], tmp_path / 'ref.npz')
+        assert m(np.array(idx)) == ref['coco/bbox_mAP'] and ap50(np.array(idx)) == ref['coco/bbox_mAP_50']
+
+
+def _pose_meta():
+    import mmpose
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    return parse_pose_metainfo(dict(from_file=osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs', '_base_',
+                                                       'datasets', 'coco.py')))
+
+
+def test_coco_keypoints_identity_and_resamples_equal_mmpose_coco_metric(tmp_path):
+    from mmpose.evaluation import CocoMetric
+    rng = np.random.default_rng(7)
+    gt = json.load(open(COCO_POSE))
+    meta = _pose_meta()
+    preds = {}  # annotation id -> (keypoints (17, 2), scores (17,)): ground truth + noise of the person's size
+    for a in gt['annotations']:
+        kpt = np.asarray(a['keypoints'], np.float32).reshape(17, 3)[:, :2]
+        preds[a['id']] = (kpt + rng.normal(scale=0.04 * np.sqrt(a['area']), size=(17, 2)).astype(np.float32),
+                          rng.uniform(0.1, 1.0, 17).astype(np.float32))
+
+    def run(ann_file, gt_now, path):
+        metric = CocoMetric(ann_file=str(ann_file))
+        metric.dataset_meta = meta
+        samples = [dict(id=a['id'], img_id=a['image_id'], category_id=1, gt_instances=dict(),
+                        pred_instances=dict(keypoints=preds[a['orig']][0][None], keypoint_scores=preds[a['orig']][1][None]))
+                   for a in gt_now['annotations']]
+        return _evaluate_and_dump(metric, samples, path, batch=4)
+
+    base = dict(gt, annotations=[dict(a, orig=a['id']) for a in gt['annotations']])
+    ann_file = tmp_path / 'gt.json'
+    ann_file.write_text(json.dumps(base))
+    reported = run(ann_file, base, tmp_path / 'pose.npz')
+    path = str(tmp_path / 'pose.npz')
+    assert available_metrics(path)[:3] == ['coco/AP', 'coco/AP .5', 'coco/AP .75']
+    m = load_item_metric(path, 'coco/AP')
+    ids = sorted(im['id'] for im in gt['images'])
+    assert list(m.ids) == ids and m.item == 'image' and m(np.arange(m.n)) == reported['coco/AP']
+    assert 0.1 < m.reported < 0.95
+    for idx in ([0, 0, 1, 3], [2, 3], [3, 2, 1, 0, 0]):
+        dup = _duplicate_coco(base, [ids[i] for i in idx])
+        dup_file = tmp_path / 'dup.json'
+        dup_file.write_text(json.dumps(dup))
+        assert m(np.array(idx)) == run(dup_file, dup, tmp_path / 'ref.npz')['coco/AP']
+
+
+# ----------------------------------------------------------------------------------------------- re-ID
+def test_market1501_identity_and_resamples_equal_evaluate_ranking(tmp_path):
+    from mobilebench.reid.metrics import Market1501Metric
+    from mobilebench.reid.ranking import evaluate_ranking, pairwise_distance
+    rng = np.random.default_rng(8)
+    centres = rng.normal(size=(12, 8))
+    samples = []
+    for split, count in (('query', 30), ('gallery', 80)):
+        for _ in range(count):
+            pid = int(rng.integers(0, 12))
+            feat = centres[pid] + rng.normal(scale=1.0, size=8)
+            pid = -1 if split == 'gallery' and rng.random() < 0.1 else pid  # junk gallery images
+            samples.append(dict(pred_feature=torch.tensor(feat, dtype=torch.float32), pid=pid,
+                                camid=int(rng.integers(0, 3)), split=split))
+    reported = _evaluate_and_dump(Market1501Metric(), samples, tmp_path / 'reid.npz')
+    path = str(tmp_path / 'reid.npz')
+    assert available_metrics(path) == ['market1501/mAP', 'market1501/rank1', 'market1501/rank5',
+                                       'market1501/rank10']
+    m, r1 = load_item_metric(path), load_item_metric(path, 'market1501/rank1')
+    assert m.n == 30 and m.item == 'query' and m(np.arange(30)) == reported['market1501/mAP']
+    assert r1(np.arange(30)) == reported['market1501/rank1']
+    q = [s for s in samples if s['split'] == 'query']
+    g = [s for s in samples if s['split'] == 'gallery']
+    dist = pairwise_distance(np.stack([s['pred_feature'].numpy() for s in q]),
+                             np.stack([s['pred_feature'].numpy() for s in g]))
+    for idx in _resamples(30, rng):
+        ref = evaluate_ranking(dist[idx], [q[i]['pid'] for i in idx], [s['pid'] for s in g],
+                               [q[i]['camid'] for i in idx], [s['camid'] for s in g])
+        assert m(idx) == ref['mAP'] and r1(idx) == ref['cmc'][1]

@@ -141,7 +141,16 @@ class ItemMetric:
 # ----------------------------------------------------------------------------------------------- file I/O
 def json_blob(data) -> np.ndarray:
     """``data`` as a JSON ``uint8`` array (how COCO ground truth and results are stored)."""
-    return np.frombuffer(json.dumps(data, separators=(',', ':')).encode(), np.uint8)
+    return np.frombuffer(json.dumps(data, separators=(',', ':'), default=_plain).encode(), np.uint8)
+
+
+def _plain(obj):
+    """numpy scalars / arrays in COCO dicts (e.g. the ``ignore`` flags COCOeval sets) as JSON values."""
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f'{type(obj).__name__} is not JSON serialisable')
 
 
 def _from_blob(array: np.ndarray):
