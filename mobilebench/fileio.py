@@ -26,12 +26,21 @@ def atomic_write_json(path: str, data: Any, indent: int = 2) -> str:
 
 def atomic_write_text(path: str, text: str) -> str:
     """Write ``text`` to ``path`` via a unique temporary file in the same folder + ``os.replace``."""
+    return _atomic_write(path, text, 'w')
+
+
+def atomic_write_bytes(path: str, data: bytes) -> str:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_write_text`)."""
+    return _atomic_write(path, data, 'wb')
+
+
+def _atomic_write(path: str, data, mode: str) -> str:
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=folder)
     try:
-        with os.fdopen(fd, 'w', newline='') as f:
-            f.write(text)
+        with os.fdopen(fd, mode, **({} if 'b' in mode else dict(newline=''))) as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -1,10 +1,11 @@
 #!/usr/bin/env python
 """Test a checkpoint of any config of the suite and write the metrics as JSON next to the logs.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out-json FILE] [--cfg-options k=v ...]
-                                           [--launcher none|pytorch|slurm|mpi]
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out-json FILE] [--samples FILE.npz]
+                                           [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
 
-Writes ``<work_dir>/<timestamp>/metrics.json`` (and ``--out-json`` if given) atomically.
+Writes ``<work_dir>/<timestamp>/metrics.json`` (and ``--out-json`` if given) atomically; ``--samples`` also
+writes the per-sample results a paired significance test needs (``mobilebench.benchmark.samples``).
 Checkpoints load with ``torch.load(weights_only=True)``; mmengine's own checkpoint contents are
 allow-listed in ``mobilebench.compat``. The checkpoint must fit the config's model exactly: a missing,
 unexpected or mis-shaped tensor is an error listing them (``mobilebench.checkpoint``), never the
@@ -23,6 +24,7 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument('--out-json', help='also write the metrics to this JSON file')
+    parser.add_argument('--samples', help='also write the per-sample results (.npz) to this file')
     parser.add_argument('--seed', type=int, default=None)
     parser.add_argument('--deterministic', action='store_true')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override settings, key=value')
@@ -46,7 +48,18 @@ def main(argv=None):
     cfg.load_from = args.checkpoint
     cfg.partial_load = False  # testing a checkpoint that does not fit the model would report a random model
     runner = build_runner(cfg)
-    metrics = runner.test()
+    if args.samples:
+        from mmengine.dist import is_main_process
+
+        from mobilebench.benchmark.sample_dump import capture_metric_inputs, dump_samples
+        with capture_metric_inputs(runner) as captured:
+            metrics = runner.test()
+        if is_main_process():
+            dump_samples(args.samples, captured, runner.test_dataloader.dataset,
+                         source=dict(config=args.config, checkpoint=args.checkpoint))
+            print(f'per-sample results written to {args.samples}')
+    else:
+        metrics = runner.test()
     paths = write_metrics_json(metrics, runner, args.checkpoint, args.config, args.out_json)
     for path in paths:
         print(f'metrics written to {path}')

@@ -26,7 +26,7 @@ from typing import Dict, List, Optional
 
 from . import chain
 from .records import (SCHEMA_VERSION, REPO_ROOT, config_hash, git_info, host_info, read_record, record_path,
-                      spec_hash, versions, work_dir, write_record)
+                      samples_path, spec_hash, versions, work_dir, write_record)
 from .spec import RunSpec, compose_run
 
 LAUNCHERS = ('none', 'pytorch', 'slurm')
@@ -110,6 +110,7 @@ def build_command(settings: RunSettings, run: RunSpec, cfg_path: str, out_path: 
     args = ['-m', 'mobilebench.benchmark.run_one', '--config', cfg_path,
             '--work-dir', work_dir(settings.results_dir, run.run_id), '--out', out_path,
             '--progress', progress_path, '--seed', str(run.seed),
+            '--samples', samples_path(settings.results_dir, run.run_id),
             '--input-shape', *[str(s) for s in run.input_shape],
             '--latency-warmup', str(settings.latency['warmup']),
             '--latency-repeats', str(settings.latency['repeats']),
@@ -211,7 +212,7 @@ def execute_run(settings: RunSettings, run: RunSpec, position: int = 1, stop: Op
         with open(last) as f:
             record['meta']['resumed_from'] = f.read().strip()
     else:
-        for stale in (out_path, progress_path):
+        for stale in (out_path, progress_path, samples_path(settings.results_dir, run.run_id)):
             if osp.exists(stale):
                 os.unlink(stale)
     if write_records:
@@ -309,6 +310,10 @@ def _finish(settings: RunSettings, run: RunSpec, record: Dict, t0: float, status
                       latency=result.get('latency'), timings=result.get('timings'),
                       train_iters=result.get('train_iters'), train_start_iter=result.get('train_start_iter'),
                       log_dir=result.get('log_dir'), deploy=result.get('deploy'), pretrained=result.get('pretrained'))
+        if result.get('samples') and osp.isfile(result['samples']):  # per-sample test results (samples.py)
+            record['samples'] = osp.relpath(result['samples'], settings.results_dir)
+        if result.get('samples_error'):
+            record['samples_error'] = result['samples_error']
         record['value'] = (metrics or {}).get(run.metric)
         record['untrained_value'] = (untrained or {}).get(run.metric) if untrained is not None else None
         if status == 'ok' and record['value'] is None:

@@ -6,6 +6,7 @@ Results folder layout::
     RESULTS/runs/<run_id>.json              one record per run (status ok | failed | running)
     RESULTS/claims/<run_id>.claim           who is running (or has queued) a run now (see claims.py)
     RESULTS/work_dirs/<run_id>/             composed config.py, run.log, result.json, mmengine logs, checkpoints
+    RESULTS/samples/<run_id>.npz            the final test's per-sample results (mobilebench.benchmark.samples)
     RESULTS/submitit/                       submitit's job pickles and Slurm logs (--executor slurm)
 
 Every write goes through :func:`write_record` (``mobilebench.fileio.atomic_write_json``: a unique
@@ -41,6 +42,12 @@ def record_path(results_dir: str, run_id: str) -> str:
 
 def work_dir(results_dir: str, run_id: str) -> str:
     return osp.join(results_dir, 'work_dirs', run_id)
+
+
+def samples_path(results_dir: str, run_id: str) -> str:
+    """Where a run's per-sample test results go; its record's ``samples`` field is this path relative to
+    ``results_dir``."""
+    return osp.join(results_dir, 'samples', f'{run_id}.npz')
 
 
 def plan_path(results_dir: str) -> str:
@@ -119,6 +126,10 @@ def record_problems(rec) -> List[str]:
     _check_numbers(rec.get('complexity'), 'complexity', problems, keys=('madds', 'params', 'backbone_madds'))
     _check_numbers(rec.get('latency'), 'latency', problems, keys=('median_ms', ))
     _check_numbers(rec.get('meta'), 'meta', problems, keys=('wall_time_s', ))
+    samples = rec.get('samples')
+    if samples is not None and not (isinstance(samples, str) and samples.endswith('.npz') and not osp.isabs(samples)
+                                    and '..' not in samples.replace('\\', '/').split('/')):
+        problems.append(f'`samples` = {samples!r} is not a .npz path inside the results folder')
     if rec.get('error') is not None and not isinstance(rec['error'], str):
         problems.append('`error` is not a string')
     return problems

@@ -3,11 +3,13 @@
     python -m mobilebench.benchmark.run_one --config CFG.py --work-dir DIR --out RESULT.json
         --input-shape 3 416 416 [--checkpoint CKPT] [--no-untrained] [--progress FILE] [--resume]
         [--latency-warmup 3 --latency-repeats 10 --latency-threads 1] [--launcher none|pytorch|slurm]
+        [--samples SAMPLES.npz]
 
 Phases: build the Runner; count MAdds/params at the input shape (first: a wrong ``input_shape`` fails in
 seconds, not after training); test the freshly initialised model (the "untrained" reference); train (or
 load ``--checkpoint``; ``--resume`` continues from the work dir's last mmengine checkpoint); test; time
-the backbone on CPU. The result (metrics and measurements only; the sweep adds the metadata) is written
+the backbone on CPU. With ``--samples`` the final test (not the untrained one) also writes its per-sample results
+(:mod:`mobilebench.benchmark.samples`: what a paired significance test recomputes the metric from). The result (metrics and measurements only; the sweep adds the metadata) is written
 atomically to ``--out`` by rank 0 after every phase, ``complete: false`` until the end; if a phase
 raises, the result keeps what was measured before, plus ``phase`` and ``error``, and the exception
 propagates: a non-zero exit is how the sweep learns of a failure.
@@ -35,6 +37,8 @@ def parse_args(argv=None):
                         help='resume training from the work dir\'s last checkpoint (an interrupted attempt); '
                              'the untrained metrics of that attempt are kept')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--samples', default=None,
+                        help='write the final test\'s per-sample results to this .npz (mobilebench.benchmark.samples)')
     parser.add_argument('--progress', default=None, help='file where progress is reported (JSON)')
     parser.add_argument('--latency-warmup', type=int, default=3)
     parser.add_argument('--latency-repeats', type=int, default=10)
@@ -191,9 +195,25 @@ def main(argv=None):
         phase = 'test'
         t = time.perf_counter()
         progress.update(phase=phase, done=0, total=0)
-        result['metrics'] = _clean(runner.test())
+        captured = None
+        if args.samples:
+            from mobilebench.benchmark.sample_dump import UnsupportedMetric, capture_metric_inputs, dump_samples
+            with capture_metric_inputs(runner) as captured:
+                result['metrics'] = _clean(runner.test())
+        else:
+            result['metrics'] = _clean(runner.test())
         timings['test_s'] = time.perf_counter() - t
         save(phase)
+        if captured is not None and is_main:
+            phase = 'samples'
+            try:
+                dump_samples(args.samples, captured, runner.test_dataloader.dataset,
+                             source=dict(config=args.config, checkpoint=args.checkpoint, seed=args.seed))
+                result['samples'] = args.samples
+            except UnsupportedMetric as exc:  # a metric without a per-sample format: the run still counts
+                result['samples_error'] = str(exc)
+                print(f'warning: {exc}', file=sys.stderr)
+            save(phase)
         if is_main:
             phase = 'latency'
             t = time.perf_counter()
