@@ -47,8 +47,8 @@ def _metric_cell(row: Dict, metric: str, headline: str) -> str:
         return f'{text} (published)'
     if row.get('value_half') is not None:
         half = row['value_half'] if row['value_half'] > 1e-9 * max(abs(row['value']), 1.0) else 0.0  # float noise
-        return f'{_fmt(row["value"])} ± {_fmt(half, 2)} ({_seeds(row["seeds"])})'
-    return f'{text} ({_seeds(row["seeds"] or 1)})'
+        return f'{_fmt(row["value"])} ± {_fmt(half, 2)} ({_seeds(row["value_n"])})'
+    return f'{text} ({_seeds(row.get("value_n") or 1)})'
 
 
 def _test_cell(row: Dict) -> str:

@@ -195,7 +195,7 @@ def task_rows(data: Dict, task: str) -> List[Dict]:
         rows.append(dict(
             backbone=backbone, source='reproduced', metrics=metrics, value=_mean(values),
             value_std=statistics.stdev(values) if len(values) > 1 else None, seeds=len(recs),
-            value_half=half, value_low=None if half is None else interval['low'],
+            value_n=len(values), value_half=half, value_low=None if half is None else interval['low'],
             value_high=None if half is None else interval['high'], confidence=conf,
             test=ana.get('test'), test_note=ana.get('note') or ('' if ana.get('test') else 'not analysed'),
             flags=run_flags(recs, metric, hib),
@@ -217,6 +217,7 @@ def task_rows(data: Dict, task: str) -> List[Dict]:
             f'published: {pub["source"]}'
         rows.append(dict(backbone=pub['backbone'], source=f'{source} ({pub["dataset"]})',
                          metrics=pub['metrics'], value=pub['metrics'].get(metric), value_std=None, seeds=None,
+                         value_n=None,
                          value_half=None, value_low=None, value_high=None, confidence=conf, test=None,
                          test_note='single published value', flags=[], rank=None,
                          untrained=None, madds_m=pub['madds_m'], params_m=pub['params_m'], backbone_madds_m=None,

@@ -111,6 +111,8 @@ def _load_items(runs: _Runs, results_dir: str, metric: str, loader: Callable, pr
     for rec, value, run_id in zip(runs.recs, runs.values, runs.run_ids):
         rel = rec.get('samples')
         if not isinstance(rel, str) or not rel:
+            if rec.get('samples_error'):  # the run tried and could not write them (sample_dump)
+                problems.append(dict(run_id=run_id, kind='samples', detail=f'no samples file: {rec["samples_error"]}'))
             runs.items.append(None)
             missing += 1
             continue
