@@ -44,6 +44,17 @@ class FaceVerificationMetric(BaseMetric):
         self.n_folds = n_folds
         self.far_target = far_target
 
+    @property
+    def _far_keys(self):
+        far_key = f'tar@far{self.far_target:.0e}'.replace('e-0', 'e-')
+        return far_key, 'far@' + far_key.split('@', 1)[1]
+
+    def metric_names(self, bin_name: str) -> List[str]:
+        """The keys reported for one ``.bin`` (without the metric prefix), known before evaluating."""
+        far_key, achieved_key = self._far_keys
+        return [f'{bin_name}/{k}' for k in ('accuracy', 'accuracy_std', far_key, achieved_key, 'threshold', 'xnorm',
+                                             'degenerate')]
+
     def process(self, data_batch, data_samples: Sequence) -> None:
         for ds in data_samples:
             get = ds.get if isinstance(ds, dict) else (lambda k, d=None, _ds=ds: _ds.get(k, d))
@@ -64,8 +75,7 @@ class FaceVerificationMetric(BaseMetric):
         for r in results:
             groups[r['bin_name']][(r['pair_index'], r['pair_pos'])] = r
         metrics: Dict[str, float] = {}
-        far_key = f'tar@far{self.far_target:.0e}'.replace('e-0', 'e-')
-        achieved_key = 'far@' + far_key.split('@', 1)[1]
+        far_key, achieved_key = self._far_keys
         logger = MMLogger.get_current_instance()
         for name, items in groups.items():
             n_pairs = max(k[0] for k in items) + 1
