@@ -163,16 +163,17 @@ class MetricSanityHook(Hook):
 
     # ------------------------------------------------------------------ fix up the metrics
     def after_val_epoch(self, runner, metrics: Optional[Dict] = None):
-        self._check(runner, metrics, getattr(runner.val_loop, 'evaluator', None), runner.val_dataloader.dataset)
+        self._check(runner, metrics, 'val')
 
     def after_test_epoch(self, runner, metrics: Optional[Dict] = None):
-        self._check(runner, metrics, getattr(runner.test_loop, 'evaluator', None), runner.test_dataloader.dataset)
+        self._check(runner, metrics, 'test')
 
-    def _check(self, runner, metrics, evaluator, dataset):
+    def _check(self, runner, metrics, mode: str):
         if metrics is None:
             return
         if not metrics:
-            self._fill_empty(runner, metrics, evaluator, dataset)
+            loop = getattr(runner, f'{mode}_loop')
+            self._fill_empty(runner, metrics, getattr(loop, 'evaluator', None), loop.dataloader.dataset)
         self._flag_constant(runner, metrics)
 
     @staticmethod
