@@ -1,5 +1,6 @@
-"""What tools/train.py and tools/test.py share: work_dir/seed/launcher handling, building the right
-Runner for the config's toolbox, and writing metrics JSON."""
+"""What tools/train.py, tools/test.py and the benchmark runner share: work_dir/seed/launcher handling,
+building the right Runner for the config's toolbox (with the checkpoint-fit, start-up input and metric
+sanity hooks), and writing metrics JSON."""
 from __future__ import annotations
 
 import os.path as osp
@@ -51,7 +52,21 @@ def build_runner(cfg: Config):
         importlib.import_module(TOOLBOX_MODULES[scope])
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     register_checkpoint_fit_check(runner, cfg)
+    register_input_and_metric_checks(runner, cfg)
     return runner
+
+
+def register_input_and_metric_checks(runner, cfg: Config) -> None:
+    """Start-up checks of every input before the first iteration (:mod:`mobilebench.input_checks`; the
+    config's ``input_checks = dict(decode_samples=N)`` tunes them, ``input_checks = None`` turns them off)
+    and no quiet nonsense in the metrics: an empty evaluation reports 0.0 with a warning, constant class
+    predictions add ``<prefix>/degenerate`` (:mod:`mobilebench.metric_checks`)."""
+    from .input_checks import InputCheckHook
+    from .metric_checks import MetricSanityHook
+    options = cfg.get('input_checks', {})
+    if options is not None:
+        runner.register_hook(InputCheckHook(**dict(options)))
+    runner.register_hook(MetricSanityHook())
 
 
 def register_checkpoint_fit_check(runner, cfg: Config) -> None:

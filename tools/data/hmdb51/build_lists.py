@@ -10,7 +10,9 @@ This writes, for each requested split k and format::
     hmdb51_train_split_<k>_rawframes.txt  <class>/<video> <num_frames> <label>
     hmdb51_val_split_<k>_rawframes.txt
 
-Labels are 0-based indices into ``label_map.txt`` (mmaction2's class order). Rawframe lists count
+Labels are 0-based indices into ``label_map.txt`` (mmaction2's class order). Shared list code (also for
+UCF101's lists and a folder per class: ``tools/data/ucf101/build_lists.py``,
+``tools/data/build_action_lists.py``) lives in ``mobilebench/action_lists.py``. Rawframe lists count
 ``img_*.jpg`` files in ``<rawframes-dir>/<class>/<video>/`` (as written by mmaction2's
 ``tools/data/build_rawframes.py``).
 
@@ -22,24 +24,16 @@ Example::
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import os.path as osp
 import re
 from typing import Dict, List, Sequence, Tuple
 
+from mobilebench.action_lists import rawframe_line, read_label_map, write_list
+
 HERE = osp.dirname(osp.abspath(__file__))
 SPLIT_FILE = re.compile(r'^(?P<cls>.+)_test_split(?P<split>[123])\.txt$')
 USAGE = {'1': 'train', '2': 'val'}  # '0' = not used by this split
-
-
-def read_label_map(path: str) -> Dict[str, int]:
-    """Class name -> 0-based label, in the order of ``path`` (one name per line)."""
-    with open(path, encoding='utf-8') as f:
-        names = [line.strip() for line in f if line.strip()]
-    if len(set(names)) != len(names):
-        raise ValueError(f'{path}: duplicate class names')
-    return {name: i for i, name in enumerate(names)}
 
 
 def parse_split_file(path: str) -> List[Tuple[str, str]]:
@@ -59,10 +53,6 @@ def parse_split_file(path: str) -> List[Tuple[str, str]]:
                                  f'id 1 (train), 2 (test) or 0 (unused)')
             rows.append((parts[0], parts[1]))
     return rows
-
-
-def count_frames(frame_dir: str, tmpl_glob: str = 'img_*.jpg') -> int:
-    return len(glob.glob(osp.join(frame_dir, tmpl_glob)))
 
 
 def build_lists(splits_dir: str, out_dir: str, label_map: str = osp.join(HERE, 'label_map.txt'),
@@ -113,17 +103,10 @@ def build_lists(splits_dir: str, out_dir: str, label_map: str = osp.join(HERE, '
                     if fmt == 'videos':
                         lines[(USAGE[usage], fmt)].append(f'{cls}/{name} {labels[cls]}')
                     else:
-                        frame_dir = osp.join(rawframes_dir, cls, stem)
-                        n = count_frames(frame_dir)
-                        if n == 0:
-                            raise FileNotFoundError(f'no frames (img_*.jpg) in {frame_dir!r} for {name} '
-                                                    f'({files[cls]})')
-                        lines[(USAGE[usage], fmt)].append(f'{cls}/{stem} {n} {labels[cls]}')
+                        lines[(USAGE[usage], fmt)].append(
+                            rawframe_line(rawframes_dir, f'{cls}/{stem}', labels[cls], f'{files[cls]} ({name})'))
         for (subset, fmt), rows in lines.items():
-            path = osp.join(out_dir, f'hmdb51_{subset}_split_{k}_{fmt}.txt')
-            with open(path, 'w', encoding='utf-8') as f:
-                f.write('\n'.join(rows) + ('\n' if rows else ''))
-            written.append(path)
+            written.append(write_list(osp.join(out_dir, f'hmdb51_{subset}_split_{k}_{fmt}.txt'), rows))
     return written
 
 
