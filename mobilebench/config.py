@@ -279,7 +279,13 @@ def _evaluate(recipe, values: dict, current, where: str):
                 _set_path(elem, _split_path(key), _eval_node(_parse(expr, where), scope, f'{where}.fields.{key}'))
             out.append(elem)
         return out
-    return _eval_node(_parse(recipe, where), values, where)
+    try:
+        return _eval_node(_parse(recipe, where), values, where)
+    except SettingsError:
+        raise
+    except (IndexError, KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+        used = {n: values.get(n) for n in sorted(_names(recipe, where))}
+        raise SettingsError(f'{where}: {recipe!r} fails with the settings {used}: {type(exc).__name__}: {exc}') from None
 
 
 def _split_path(path: str) -> list:
@@ -329,17 +335,16 @@ def setting_names(cfg: Config) -> List[str]:
     return sorted(names)
 
 
-def _describe(cfg: Config, names: Sequence[str]) -> str:
-    return ', '.join(f'{n}={cfg.get(n)!r}' if len(repr(cfg.get(n))) < 60 else f'{n}=[...]' for n in names)
-
-
 def check_settings(cfg: Config) -> List[str]:
     """Every field of the record whose value is not what its expression gives with the config's own settings
-    (empty when the file is consistent: the state every committed config must be in)."""
+    (empty when the file is consistent: the state every committed config must be in). Derived settings
+    (top-level names of the record) are defaults a config may replace and are not checked."""
     record = settings_record(cfg)
     values = {n: cfg.get(n) for n in setting_names(cfg)}
     problems = []
     for key, recipe in record.items():
+        if '.' not in key:  # a derived setting: its expression is a default a config may replace
+            continue
         where = f'{cfg.filename}: {SETTINGS_RECORD}[{key!r}]'
         current = _get_path(cfg, _split_path(key), where)
         expected = _evaluate(recipe, values, current, where)
@@ -365,7 +370,9 @@ def apply_settings(cfg: Config, given: Dict[str, Any], where: str = 'settings') 
                 and not value.endswith('/'):
             value += '/'
         new[name] = value
-    derived = [k for k in record if '.' not in k]
+    # a derived setting that the config set to something else than its expression no longer follows it
+    derived = [k for k in record if '.' not in k and _norm(cfg.get(k)) == _norm(
+        _evaluate(record[k], old, cfg.get(k), f'{cfg.filename}: {SETTINGS_RECORD}[{k!r}]'))]
     for _ in range(len(derived) + 1):  # derived settings may read derived settings: until nothing changes
         changed = False
         for key in derived:
@@ -420,12 +427,11 @@ def apply_overrides(cfg: Config, options: dict, where: str = '--cfg-options') ->
             if '.' in key:
                 raise SettingsError(f'{where}: {key}: {top} is a setting; give it whole ({top}=VALUE)')
             given[key] = value
-        elif top in RUNTIME_KEYS or (top in cfg and isinstance(cfg[top], dict) and top != SETTINGS_RECORD
-                                     and top not in ('backbone', )):
+        elif top in RUNTIME_KEYS:
             rest[key] = value
         else:
             close = difflib.get_close_matches(top, names + sorted(k for k in cfg if k in RUNTIME_KEYS), n=1)
-            hint = f'did you mean {close[0]!r}? ' if close else ''
+            hint = f'Did you mean {close[0]!r}? ' if close else ''
             what = ('a variable that the config file substituted when it was parsed (changing it changes nothing)'
                     if top in cfg else 'not a name of this config')
             raise SettingsError(
