@@ -346,7 +346,11 @@ def check_settings(cfg: Config) -> List[str]:
         if '.' not in key:  # a derived setting: its expression is a default a config may replace
             continue
         where = f'{cfg.filename}: {SETTINGS_RECORD}[{key!r}]'
-        current = _get_path(cfg, _split_path(key), where)
+        try:
+            current = _get_path(cfg, _split_path(key), where)
+        except SettingsError as exc:
+            problems.append(str(exc))
+            continue
         expected = _evaluate(recipe, values, current, where)
         if _norm(current) != _norm(expected):
             problems.append(f'{key} = {current!r}, but {recipe!r} gives {expected!r}')
@@ -391,7 +395,11 @@ def apply_settings(cfg: Config, given: Dict[str, Any], where: str = 'settings') 
         if not (_recipe_names(recipe, entry) & moved):
             continue
         keys = _split_path(key)
-        current = _get_path(cfg, keys, entry)
+        try:
+            current = _get_path(cfg, keys, entry)
+        except SettingsError as exc:
+            raise SettingsError(f'{where}: cannot move {sorted(_recipe_names(recipe, entry) & moved)}: {exc} (an '
+                                f'edit replaced that part of the config; override the field directly)') from None
         expected = _evaluate(recipe, old, current, entry)
         if _norm(current) != _norm(expected):
             raise SettingsError(
