@@ -90,7 +90,7 @@ def test_action_config_builds(bb, task):
     cfg = load_config(_config(bb, task))
     assert cfg.default_scope == 'mmaction'
     assert cfg.model.backbone.tensor_output is True and cfg.model.backbone.out_indices == ('final', )
-    assert cfg.train_cfg.max_epochs == 50 and cfg.split == 1 and '_split_1_' in cfg.ann_file_train
+    assert cfg.train_cfg.max_epochs == 50 and cfg.split == 1 and '_split_1_' in cfg.train_ann_file
     assert cfg.model.cls_head.num_classes == (51 if task.startswith('hmdb51') else 101)
     assert [s['num_clips'] for s in cfg.train_dataloader.dataset.pipeline if s['type'] == 'SampleFrames'] == [8]
     init_default_scope('mmaction')

@@ -12,14 +12,22 @@
 # path and this layout.
 voc_dataset_type = 'mobilebench.VOCDataset'
 voc_data_root = 'data/VOCdevkit/'
+voc_train_subsets = ('VOC2007', 'VOC2012')  # folders under data_root with Annotations/, JPEGImages/, ImageSets/
+voc_train_ann_file = 'ImageSets/Main/trainval.txt'  # the image-id list inside each training folder
+voc_val_subset = 'VOC2007'
+voc_val_ann_file = 'ImageSets/Main/test.txt'
+# the 20 PASCAL VOC class names in mmdet 3.3.0's order (`mmdet.datasets.VOCDataset.METAINFO['classes']`)
+voc_classes = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable',
+               'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor')
 
 voc0712_trainval_datasets = [
     dict(
         type=voc_dataset_type,
         data_root=voc_data_root,
-        ann_file=f'{year}/ImageSets/Main/trainval.txt',
+        ann_file=f'{year}/{voc_train_ann_file}',
         data_prefix=dict(sub_data_root=f'{year}/'),
-        filter_cfg=dict(filter_empty_gt=True, min_size=32, bbox_min_size=32)) for year in ('VOC2007', 'VOC2012')
+        metainfo=dict(classes=voc_classes),
+        filter_cfg=dict(filter_empty_gt=True, min_size=32, bbox_min_size=32)) for year in voc_train_subsets
 ]
 # mmdet's VOCDataset stores VOC2007/VOC2012 as `dataset_type` in its metainfo; the two differ, so ConcatDataset must
 # ignore that key (as upstream voc0712.py does).
@@ -27,8 +35,9 @@ voc0712_trainval = dict(type='ConcatDataset', ignore_keys=['dataset_type'])
 voc07_test = dict(
     type=voc_dataset_type,
     data_root=voc_data_root,
-    ann_file='VOC2007/ImageSets/Main/test.txt',
-    data_prefix=dict(sub_data_root='VOC2007/'),
+    ann_file=f'{voc_val_subset}/{voc_val_ann_file}',
+    data_prefix=dict(sub_data_root=f'{voc_val_subset}/'),
+    metainfo=dict(classes=voc_classes),
     test_mode=True)
 # VOC2007 test is scored with the 11-point interpolated AP (VOC07 protocol); written as pascal_voc/mAP.
 voc07_metric = dict(type='VOCMetric', metric='mAP', eval_mode='11points')

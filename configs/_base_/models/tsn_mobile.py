@@ -11,7 +11,10 @@ _base_ = [
 # tool; the datasets: the video / rawframe list wrappers with input validation
 custom_imports = dict(imports=['mobilebench.compat', 'mobilebench.datasets.action'], allow_failed_imports=False)
 
-num_classes = 51
+# settings (docs/settings.md; the data templates add theirs): --cfg-options num_classes=N / max_epochs=N with the
+# suite's tools re-derive every field of `setting_fields` (mobilebench.config)
+num_classes = 51  # the head and the datasets' label check
+max_epochs = 50  # sgd_50e's MultiStepLR steps at 40 % and 80 % of it
 num_segments = 8
 
 model = dict(
@@ -22,6 +25,7 @@ model = dict(
     cls_head=dict(num_classes=num_classes, in_channels='@backbone.out_channels[-1]'))
 
 # schedule: sgd_50e (MultiStep [20, 40], clip_grad 40) with the HMDB51 recipe's lr 0.025
+train_cfg = dict(max_epochs=max_epochs)
 optim_wrapper = dict(optimizer=dict(lr=0.025))
 auto_scale_lr = dict(enable=False, base_batch_size=256)  # 8 GPUs x 32 videos
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=3))
@@ -31,3 +35,10 @@ randomness = dict(seed=0)
 val_evaluator = dict(type='AccMetric', metric_list=('top_k_accuracy', 'mean_class_accuracy'),
                      metric_options=dict(top_k_accuracy=dict(topk=(1, 5))))
 test_evaluator = val_evaluator
+
+setting_fields = {
+    'model.cls_head.num_classes': 'num_classes',
+    'train_cfg.max_epochs': 'max_epochs',
+    'param_scheduler.0.end': 'max_epochs',
+    'param_scheduler.0.milestones': '[max_epochs * 2 // 5, max_epochs * 4 // 5]',
+}

@@ -19,15 +19,20 @@ default_scope = 'mobilebench'
 # torch 2.13 / numpy 2 shims for any tool; mobilebench.face: the recognizer, GDC head, margin loss, datasets, metric
 custom_imports = dict(imports=['mobilebench.compat', 'mobilebench.face'], allow_failed_imports=False)
 
+# ------------------------------------------------------------------------------------------------ settings
+# What a user changes (docs/settings.md). tools/train.py, tools/test.py and a benchmark's `overrides` take them as
+# `--cfg-options NAME=VALUE` and re-derive every field that `setting_fields` (end of file) lists
+# (mobilebench.config); with OpenMMLab-style tools of their own, save the derived config first
+# (tools/misc/print_config.py CONFIG --cfg-options ... --save-path FILE.py).
 data_root = 'data/ms1m-retinaface-t1/'  # train.rec, train.idx, property, lfw.bin, cfp_fp.bin, agedb_30.bin
-num_classes = 93431
-val_targets = ['lfw', 'cfp_fp', 'agedb_30']
-image_size = (112, 112)
-input_size = 112  # read by tools/analysis/complexity.py
+num_classes = 93431  # identities of train.rec: the margin loss's class centres
+val_targets = ['lfw', 'cfp_fp', 'agedb_30']  # <data_root>/<name>.bin each; checkpoints keep the best <first>/accuracy
 embedding_size = 512
-batch_size = 128
+batch_size = 128  # train, val and test
 max_epochs = 40
 warmup_epochs = 2
+image_size = (112, 112)
+input_size = 112  # read by tools/analysis/complexity.py
 
 model = dict(
     type='FaceRecognizer',
@@ -92,3 +97,21 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=0)
+
+_val_datasets = dict(for_each='val_targets', fields={'data_root': 'data_root', 'ann_file': "item + '.bin'"})
+setting_fields = {
+    'train_dataloader.dataset.data_root': 'data_root',
+    'val_dataloader.dataset.datasets': _val_datasets,
+    'test_dataloader.dataset.datasets': _val_datasets,
+    'default_hooks.checkpoint.save_best': "val_targets[0] + '/accuracy'",
+    'model.loss.num_classes': 'num_classes',
+    'model.head.embedding_size': 'embedding_size',
+    'model.loss.embedding_size': 'embedding_size',
+    'train_dataloader.batch_size': 'batch_size',
+    'val_dataloader.batch_size': 'batch_size',
+    'test_dataloader.batch_size': 'batch_size',
+    'train_cfg.max_epochs': 'max_epochs',
+    'param_scheduler.0.end': 'warmup_epochs',
+    'param_scheduler.1.begin': 'warmup_epochs',
+    'param_scheduler.1.end': 'max_epochs',
+}

@@ -7,10 +7,15 @@
 # Use: configs/classification/<backbone>_8xb256-360e_in1k.py = this file + the backbone (generated).
 _base_ = ['../datasets/imagenet_224.py', 'mmpretrain::_base_/default_runtime.py']
 
+# settings (docs/settings.md; data_root: ../datasets/imagenet_224.py): --cfg-options NAME=VALUE with the suite's tools
+# re-derives every field of `setting_fields` (mobilebench.config)
+num_classes = 1000  # the head's outputs
+max_epochs = 360  # the cosine decay ends with it (5 warm-up epochs first)
+
 model = dict(
     type='mobilebench.MobileImageClassifier',
     backbone=dict(out_indices=('final', )),
-    head=dict(num_classes=1000, loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original'),
+    head=dict(num_classes=num_classes, loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original'),
               topk=(1, 5)))
 
 # ImageNet PCA lighting constants (eigenvalues on the 0-255 scale, RGB eigenvectors), as in GluonCV
@@ -36,9 +41,15 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=355, eta_min=0.0, by_epoch=True, begin=5, end=360,
          convert_to_iter_based=True),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=360, val_interval=10)
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=10)
 val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=2048)  # 8 GPUs x 256
 
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3), logger=dict(interval=100))
+setting_fields = {
+    'model.head.num_classes': 'num_classes',
+    'train_cfg.max_epochs': 'max_epochs',
+    'param_scheduler.1.T_max': 'max_epochs - 5',
+    'param_scheduler.1.end': 'max_epochs',
+}

@@ -30,13 +30,18 @@ _base_ = 'mmdet::reid/reid_r50_8xb32-6e_mot17train80_test-mot17val20.py'
 custom_imports = dict(imports=['mobilebench.reid', 'mobilebench.datasets.market1501'],
                       allow_failed_imports=False)
 
+# ------------------------------------------------------------------------------------------------ settings
+# What a user changes (docs/settings.md). tools/train.py, tools/test.py and a benchmark's `overrides` take them as
+# `--cfg-options NAME=VALUE` and re-derive every field that `setting_fields` (end of file) lists
+# (mobilebench.config); with OpenMMLab's own tools, save the derived config first (tools/misc/print_config.py
+# CONFIG --cfg-options ... --save-path FILE.py).
 # <data_root>/bounding_box_train/, query/, bounding_box_test/ (Market-1501-v15.09.15 as released)
 data_root = 'data/market1501/'
-num_classes = 751  # identities of bounding_box_train
-input_size = (128, 256)  # (w, h), read by tools/analysis/complexity.py
-max_epochs = 90
-warmup_epochs = 10
-batch_size = 32
+num_classes = 751  # identities of bounding_box_train: the classifier's outputs
+input_size = (128, 256)  # (w, h) of the resized crops (train and test); also read by tools/analysis/complexity.py
+max_epochs = 90  # the LR drops x0.1 at 2/3 of it (epoch 60 of 90)
+warmup_epochs = 10  # classifier-only epochs at the start
+batch_size = 32  # training batch (auto_scale_lr keeps the paper's 32 as its base)
 
 model = dict(
     _delete_=True,
@@ -89,10 +94,25 @@ optim_wrapper = dict(
     optimizer=dict(_delete_=True, type='Adam', lr=1e-3, betas=(0.9, 0.999), weight_decay=5e-4, amsgrad=True))
 param_scheduler = [dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[60], gamma=0.1)]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=10)
-auto_scale_lr = dict(base_batch_size=batch_size)
+auto_scale_lr = dict(base_batch_size=32)  # the paper's batch
 custom_hooks = [dict(type='mobilebench.ClassifierWarmupHook', warmup=warmup_epochs, open_layers=('head', ))]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3, save_best='market1501/mAP',
                     rule='greater'))
 randomness = dict(seed=0)
+
+setting_fields = {
+    'train_dataloader.dataset.data_root': 'data_root',
+    'val_dataloader.dataset.data_root': 'data_root',
+    'test_dataloader.dataset.data_root': 'data_root',
+    'model.head.num_classes': 'num_classes',
+    'train_dataloader.dataset.pipeline.1.scale': 'input_size',
+    'val_dataloader.dataset.pipeline.1.scale': 'input_size',
+    'test_dataloader.dataset.pipeline.1.scale': 'input_size',
+    'train_dataloader.batch_size': 'batch_size',
+    'train_cfg.max_epochs': 'max_epochs',
+    'param_scheduler.0.end': 'max_epochs',
+    'param_scheduler.0.milestones': '[max_epochs * 2 // 3]',
+    'custom_hooks.0.warmup': 'warmup_epochs',
+}

@@ -9,13 +9,12 @@
 #     features, as upstream's MobileNetV2 out_indices=(7,)); no ImageNet checkpoint by default (offline suite):
 #     add init_cfg=dict(type='Pretrained', checkpoint=<imagenet ckpt>, prefix='backbone.') to fine-tune;
 #   - the dataset is `mobilebench.CocoKeypointDataset` (mmpose's CocoDataset + input validation), whose
-#     `bbox_file` (the person detections used at val/test time, as upstream) is relative to data_root; set it to
-#     None for ground-truth boxes:
-#       --cfg-options val_dataloader.dataset.bbox_file=None test_dataloader.dataset.bbox_file=None
+#     `bbox_file` (the person detections used at val/test time, as upstream) is relative to data_root; the
+#     setting `bbox_file=None` evaluates on ground-truth boxes;
 #   - randomness.seed = 0.
 #
-# Dataset root: <data_root>/annotations/person_keypoints_{train,val}2017.json, <data_root>/{train,val}2017/,
-# <data_root>/person_detection_results/COCO_val2017_detections_AP_H_56_person.json
+# Dataset root (the settings below): <data_root>/annotations/person_keypoints_{train,val}2017.json,
+# <data_root>/{train,val}2017/, <data_root>/person_detection_results/COCO_val2017_detections_AP_H_56_person.json
 _base_ = 'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_mobilenetv2_8xb64-210e_coco-256x192.py'
 
 # torch 2.13 / numpy 2 shims (checkpoint allow-list, mmpose's torchvision-only SimCC visualizer) for any tool
@@ -27,8 +26,38 @@ model = dict(
     backbone=dict(_delete_=True, out_indices=('final', )),
     head=dict(in_channels='@backbone.out_channels[-1]'))
 
+# ------------------------------------------------------------------------------------------------ settings
+# What a user changes (docs/settings.md). tools/train.py, tools/test.py and a benchmark's `overrides` take them as
+# `--cfg-options NAME=VALUE` and re-derive every field that `setting_fields` lists (mobilebench.config); with
+# OpenMMLab's own tools, save the derived config first (tools/misc/print_config.py CONFIG --cfg-options ...
+# --save-path FILE.py). Paths are relative to data_root unless absolute.
+data_root = 'data/coco/'
+train_img_dir = 'train2017/'
+train_ann_file = 'annotations/person_keypoints_train2017.json'
+val_img_dir = 'val2017/'  # val and test
+val_ann_file = 'annotations/person_keypoints_val2017.json'  # val and test datasets and the CocoMetric
+bbox_file = 'person_detection_results/COCO_val2017_detections_AP_H_56_person.json'  # None: ground-truth boxes
+max_epochs = 210  # upstream's MultiStepLR steps at 170 and 200 (81 %, 95 %)
+
 dataset_type = 'mobilebench.CocoKeypointDataset'
-bbox_file = 'person_detection_results/COCO_val2017_detections_AP_H_56_person.json'
-train_dataloader = dict(dataset=dict(type=dataset_type))
-val_dataloader = dict(dataset=dict(type=dataset_type, bbox_file=bbox_file))
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, ann_file=train_ann_file,
+                                     data_prefix=dict(img=train_img_dir)))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, ann_file=val_ann_file,
+                                   data_prefix=dict(img=val_img_dir), bbox_file=bbox_file))
 test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + val_ann_file)
+test_evaluator = val_evaluator
+train_cfg = dict(max_epochs=max_epochs)
+setting_fields = {
+    'train_dataloader.dataset.data_root': 'data_root',
+    'train_dataloader.dataset.ann_file': 'train_ann_file',
+    'train_dataloader.dataset.data_prefix.img': 'train_img_dir',
+    **{f'{loader}.dataset.{key}': value for loader in ('val_dataloader', 'test_dataloader') for key, value in (
+        ('data_root', 'data_root'), ('ann_file', 'val_ann_file'), ('data_prefix.img', 'val_img_dir'),
+        ('bbox_file', 'bbox_file'))},
+    'val_evaluator.ann_file': 'join(data_root, val_ann_file)',
+    'test_evaluator.ann_file': 'join(data_root, val_ann_file)',
+    'train_cfg.max_epochs': 'max_epochs',
+    'param_scheduler.1.end': 'max_epochs',
+    'param_scheduler.1.milestones': '[max_epochs * 17 // 21, max_epochs * 20 // 21]',
+}

@@ -20,7 +20,7 @@
 # Deliberate differences from upstream, for every backbone alike: the backbone keeps its own norm settings
 # and init (upstream sets BN eps=1e-3 / momentum=0.03 and TruncNormal(0.03) on MobileNetV2); neck and head
 # use upstream's. The COCO dataset is `mobilebench.CocoDataset` (mmdet's + input validation).
-_base_ = 'mmdet::ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py'
+_base_ = ['mmdet::ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py', '../datasets/coco_classes.py']
 
 # mobilebench.compat: torch 2.13 / numpy 2 shims (checkpoint allow-list, ...); mobilebench.models: the mmdet
 # 3.3.0 SSDHead fix; the datasets: the VOC / COCO wrappers with input validation
@@ -33,9 +33,45 @@ model = dict(
     neck=dict(
         in_channels='@backbone.out_channels',
         out_channels='@backbone.out_channels + (512, 256, 256, 128)'),
-    bbox_head=dict(in_channels='@backbone.out_channels + (512, 256, 256, 128)'))
+    bbox_head=dict(in_channels='@backbone.out_channels + (512, 256, 256, 128)', num_classes=80))  # = len(classes)
+
+# ------------------------------------------------------------------------------------------------ settings
+# What a user changes (docs/settings.md). tools/train.py, tools/test.py and a benchmark's `overrides` take them as
+# `--cfg-options NAME=VALUE` and re-derive every field that `setting_fields` lists (mobilebench.config); with
+# OpenMMLab's own tools, save the derived config first (tools/misc/print_config.py CONFIG --cfg-options ...
+# --save-path FILE.py). Paths are relative to data_root unless absolute.
+data_root = 'data/coco/'
+train_img_dir = 'train2017/'
+train_ann_file = 'annotations/instances_train2017.json'
+val_img_dir = 'val2017/'  # val and test
+val_ann_file = 'annotations/instances_val2017.json'  # val and test datasets and the CocoMetric
+classes = _base_.coco_classes  # category names of the annotation file to train on; the head follows
+max_epochs = 120  # epochs over RepeatDataset x5; the cosine decay spans them
 
 dataset_type = 'mobilebench.CocoDataset'
-train_dataloader = dict(dataset=dict(dataset=dict(type=dataset_type)))
-val_dataloader = dict(dataset=dict(type=dataset_type))
+_train_data = dict(type=dataset_type, data_root=data_root, ann_file=train_ann_file,
+                   data_prefix=dict(img=train_img_dir), metainfo=dict(classes=classes))
+_val_data = dict(type=dataset_type, data_root=data_root, ann_file=val_ann_file, data_prefix=dict(img=val_img_dir),
+                 metainfo=dict(classes=classes))
+train_dataloader = dict(dataset=dict(dataset=_train_data))
+val_dataloader = dict(dataset=_val_data)
 test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + val_ann_file)
+test_evaluator = val_evaluator
+train_cfg = dict(max_epochs=max_epochs)  # upstream's cosine spans max_epochs (the record moves it)
+_train = 'train_dataloader.dataset.dataset.'
+setting_fields = {
+    'model.bbox_head.num_classes': 'len(classes)',
+    _train + 'data_root': 'data_root',
+    _train + 'ann_file': 'train_ann_file',
+    _train + 'data_prefix.img': 'train_img_dir',
+    _train + 'metainfo.classes': 'classes',
+    **{f'{loader}.dataset.{key}': value for loader in ('val_dataloader', 'test_dataloader') for key, value in (
+        ('data_root', 'data_root'), ('ann_file', 'val_ann_file'), ('data_prefix.img', 'val_img_dir'),
+        ('metainfo.classes', 'classes'))},
+    'val_evaluator.ann_file': 'join(data_root, val_ann_file)',
+    'test_evaluator.ann_file': 'join(data_root, val_ann_file)',
+    'train_cfg.max_epochs': 'max_epochs',
+    'param_scheduler.1.T_max': 'max_epochs',
+    'param_scheduler.1.end': 'max_epochs',
+}

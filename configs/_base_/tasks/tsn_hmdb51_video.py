@@ -1,18 +1,21 @@
 # TSN on HMDB51 from videos (decord), split 1 by default; 8 segments, 224 training crops.
 # Lists: `<class>/<video>.avi <label>` (mmaction2 `VideoDataset` format), built by
 # `tools/data/hmdb51/build_lists.py` from the official split files; labels index
-# `tools/data/hmdb51/label_map.txt`. `split` (1, 2, 3) selects the list files; mmengine substitutes
-# top-level variables when the file is parsed, so change `split` in a derived config (`_base_` this file,
-# `split = 2`, and re-state the three `ann_file`s) or override the dataloaders' `ann_file`s directly.
+# `tools/data/hmdb51/label_map.txt`. The settings below (`split`, `data_root`, the list files, ...) are
+# changed with `--cfg-options` (docs/settings.md).
 _base_ = ['../models/tsn_mobile.py']
 
+# ------------------------------------------------------------------------------------------------ settings
+# What a user changes (docs/settings.md; num_classes and max_epochs: ../models/tsn_mobile.py). tools/train.py,
+# tools/test.py and a benchmark's `overrides` take them as `--cfg-options NAME=VALUE` and re-derive every field of
+# `setting_fields` (mobilebench.config); with OpenMMLab's own tools, save the derived config first
+# (tools/misc/print_config.py CONFIG --cfg-options ... --save-path FILE.py). Paths are relative to data_root.
 dataset_name = 'hmdb51'
-split = 1  # official train/test splits: 1, 2, 3
+split = 1  # official train/test splits: 1, 2, 3 (the list files follow unless given)
 data_root = 'data/hmdb51/'
-data_prefix_videos = data_root + 'videos'
-ann_file_train = f'{data_root}{dataset_name}_train_split_{split}_videos.txt'
-ann_file_val = f'{data_root}{dataset_name}_val_split_{split}_videos.txt'
-ann_file_test = ann_file_val
+video_dir = 'videos'
+train_ann_file = f'{dataset_name}_train_split_{split}_videos.txt'
+val_ann_file = f'{dataset_name}_val_split_{split}_videos.txt'  # val and test
 dataset_type = 'mobilebench.VideoListDataset'  # mmaction2 VideoDataset + list validation
 crop_size = 224
 test_crop_size = 256  # the 0.x HMDB51 recipe tests on a 256 centre crop
@@ -44,19 +47,32 @@ train_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, ann_file=ann_file_train, data_prefix=dict(video=data_prefix_videos),
-                 num_classes={{_base_.num_classes}}, pipeline=train_pipeline))
+    dataset=dict(type=dataset_type, ann_file=data_root + train_ann_file,
+                 data_prefix=dict(video=data_root + video_dir),
+                 num_classes=_base_.num_classes, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32,
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, ann_file=ann_file_val, data_prefix=dict(video=data_prefix_videos),
-                 num_classes={{_base_.num_classes}}, pipeline=val_pipeline, test_mode=True))
+    dataset=dict(type=dataset_type, ann_file=data_root + val_ann_file,
+                 data_prefix=dict(video=data_root + video_dir),
+                 num_classes=_base_.num_classes, pipeline=val_pipeline, test_mode=True))
 test_dataloader = dict(
     batch_size=1,
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, ann_file=ann_file_test, data_prefix=dict(video=data_prefix_videos),
-                 num_classes={{_base_.num_classes}}, pipeline=test_pipeline, test_mode=True))
+    dataset=dict(type=dataset_type, ann_file=data_root + val_ann_file,
+                 data_prefix=dict(video=data_root + video_dir),
+                 num_classes=_base_.num_classes, pipeline=test_pipeline, test_mode=True))
+_data_fields = (('data_prefix.video', 'join(data_root, video_dir)'), ('num_classes', 'num_classes'))
+setting_fields = {
+    'train_ann_file': "f'{dataset_name}_train_split_{split}_videos.txt'",
+    'val_ann_file': "f'{dataset_name}_val_split_{split}_videos.txt'",
+    'train_dataloader.dataset.ann_file': 'join(data_root, train_ann_file)',
+    'val_dataloader.dataset.ann_file': 'join(data_root, val_ann_file)',
+    'test_dataloader.dataset.ann_file': 'join(data_root, val_ann_file)',
+    **{f'{loader}.dataset.{k}': v for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+       for k, v in _data_fields},
+}

@@ -4,7 +4,10 @@
 # tests/test_openmmlab_native.py.
 _base_ = ['../../../configs/pose/simplebaseline_asymmnet_small_x1.0_coco-256x192.py']
 
-data_root = 'tests/data/pose/coco/'
+data_root = 'tests/data/pose/coco/'  # the settings (docs/settings.md), then the fields they fill in
+train_img_dir = val_img_dir = ''
+train_ann_file = val_ann_file = 'test_coco.json'
+bbox_file = None
 codec = dict(type='MSRAHeatmap', input_size=(64, 96), heatmap_size=(16, 24), sigma=2)
 model = dict(head=dict(decoder=codec))
 train_pipeline = [
@@ -21,11 +24,11 @@ val_pipeline = [
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='PackPoseInputs'),
 ]
-_data = dict(data_root=data_root, ann_file='test_coco.json', data_prefix=dict(img=''))
+_data = dict(data_root=data_root, ann_file=train_ann_file, data_prefix=dict(img=train_img_dir))
 train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
                         dataset=dict(_data, pipeline=train_pipeline))
 val_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
-                      dataset=dict(_data, bbox_file=None, pipeline=val_pipeline))
+                      dataset=dict(_data, bbox_file=bbox_file, pipeline=val_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'test_coco.json')
+val_evaluator = dict(ann_file=data_root + val_ann_file)
 test_evaluator = val_evaluator

@@ -3,7 +3,8 @@
 # ./yolov3_asymmnet_small_coco-fixture.py). Used by tests/test_openmmlab_native.py.
 _base_ = ['../../../configs/action/tsn_asymmnet_small_x1.0_ucf101-video.py']
 
-data_root = 'tests/data/action/'
+data_root = 'tests/data/action/'  # the settings (docs/settings.md), then the fields they fill in
+train_ann_file = val_ann_file = 'ucf101_videos.txt'
 train_pipeline = [
     dict(type='mobilebench.CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=2),
@@ -20,7 +21,7 @@ test_pipeline = [
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs'),
 ]
-_data = dict(ann_file=data_root + 'ucf101_videos.txt', data_prefix=dict(video=data_root + 'videos'))
+_data = dict(ann_file=data_root + train_ann_file, data_prefix=dict(video=data_root + _base_.video_dir))
 train_dataloader = dict(batch_size=1, num_workers=0, persistent_workers=False,
                         dataset=dict(_data, pipeline=train_pipeline))
 val_dataloader = dict(batch_size=1, num_workers=0, persistent_workers=False,
