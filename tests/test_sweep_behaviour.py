@@ -26,8 +26,23 @@ def _record(results, run_id=RUN):
         return None
 
 
-def test_ctrl_c_leaves_the_run_interrupted_and_resumable(tmp_path, monkeypatch):
-    """SIGINT to the sweep's process group while its run trains: the sweep stops with an error status, the
+def _children(pid):
+    """The pids of ``pid``'s child processes (Linux /proc)."""
+    kids = []
+    for tid in os.listdir(f'/proc/{pid}/task'):
+        try:
+            with open(f'/proc/{pid}/task/{tid}/children') as f:
+                kids += [int(k) for k in f.read().split()]
+        except OSError:
+            pass
+    return kids
+
+
+@pytest.mark.skipif(not osp.isdir('/proc/self/task'), reason='finds the run process through Linux /proc')
+@pytest.mark.parametrize('target', ['group', 'run'])
+def test_ctrl_c_leaves_the_run_interrupted_and_resumable(tmp_path, monkeypatch, target):
+    """SIGINT while the run trains, to the sweep's whole process group (what Ctrl-C in a terminal sends) or
+    to the run's process only (its own group under srun / torchrun): the sweep stops with an error status, the
     record stays ``running`` (no ``failed``, no error, no finish time), ``--status``
     shows it as pending
     (interrupted, resumes)."""
@@ -43,7 +58,12 @@ def test_ctrl_c_leaves_the_run_interrupted_and_resumable(tmp_path, monkeypatch):
             rec = _record(results)
             # the run's process is up and training (its log has mmengine's lines, not only the launch header)
             if rec and rec['status'] == 'running' and log.exists() and len(log.read_text().splitlines()) > 2:
-                os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends: the whole group
+                if target == 'group':
+                    os.killpg(proc.pid, signal.SIGINT)
+                else:
+                    kids = _children(proc.pid)
+                    assert len(kids) == 1, kids
+                    os.kill(kids[0], signal.SIGINT)
                 sent = True
                 break
             time.sleep(0.1)
