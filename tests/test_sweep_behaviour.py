@@ -1,0 +1,154 @@
+"""Sweep behaviour checked by its effect (issue 25): Ctrl-C leaves an interrupted (resumable) run, not a
+failed one; the leaderboard orders both directions of a metric; the rewrite rules edit what they say.
+
+The Ctrl-C test runs the toy task of ``tests/data/benchmark/`` (a real mmengine train/test of a tiny
+classifier) as a subprocess and sends SIGINT to its process group, as a terminal does.
+"""
+import json
+import os
+import os.path as osp
+import signal
+import subprocess
+import time
+
+import pytest
+
+from toy_sweeps import BENCH_2X2, ROOT, sweep_cmd, toy_env
+
+RUN = 'colours__toy_w4'
+
+
+def _record(results, run_id=RUN):
+    try:
+        with open(osp.join(results, 'runs', f'{run_id}.json')) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _children(pid):
+    """The pids of ``pid``'s child processes (Linux /proc)."""
+    kids = []
+    for tid in os.listdir(f'/proc/{pid}/task'):
+        try:
+            with open(f'/proc/{pid}/task/{tid}/children') as f:
+                kids += [int(k) for k in f.read().split()]
+        except OSError:
+            pass
+    return kids
+
+
+@pytest.mark.skipif(not osp.isdir('/proc/self/task'), reason='finds the run process through Linux /proc')
+@pytest.mark.parametrize('target', ['group', 'run'])
+def test_ctrl_c_leaves_the_run_interrupted_and_resumable(tmp_path, monkeypatch, target):
+    """SIGINT while the run trains, to the sweep's whole process group (what Ctrl-C in a terminal sends) or
+    to the run's process only (its own group under srun / torchrun): the sweep stops with an error status, the
+    record stays ``running`` (no ``failed``, no error, no finish time), ``--status``
+    shows it as pending
+    (interrupted, resumes)."""
+    results = tmp_path / 'res'
+    cmd = sweep_cmd(BENCH_2X2, results, '--only', 'colours/toy_w4')
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=toy_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    log = results / 'work_dirs' / RUN / 'run.log'
+    deadline = time.time() + 120
+    sent = False
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            rec = _record(results)
+            # the run's process is up and training (its log has mmengine's lines, not only the launch header)
+            if rec and rec['status'] == 'running' and log.exists() and len(log.read_text().splitlines()) > 2:
+                if target == 'group':
+                    os.killpg(proc.pid, signal.SIGINT)
+                else:
+                    kids = _children(proc.pid)
+                    assert len(kids) == 1, kids
+                    os.kill(kids[0], signal.SIGINT)
+                sent = True
+                break
+            time.sleep(0.1)
+        out = proc.communicate(timeout=60)[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert sent, 'the run finished before it could be interrupted'
+    assert proc.returncode != 0, out[-3000:]
+    rec = _record(results)
+    assert rec['status'] == 'running', rec
+    assert not rec.get('error') and 'finished' not in rec['meta'] and rec['meta']['attempt'] == 1
+    from mobilebench.benchmark import Sweep
+    from mobilebench.benchmark.slurm import run_states
+    monkeypatch.chdir(ROOT)
+    states = run_states(Sweep(BENCH_2X2, str(results), only=['colours/toy_w4'], progress=False), 'local')
+    assert [(s['run_id'], s['state']) for s in states] == [(RUN, 'pending')], states
+    assert 'interrupted' in states[0]['detail'] and 'resumes' in states[0]['detail']
+
+    # (that a 'running' record is then resumed is checked by test_benchmark.test_sweep_killed_then_resumed)
+
+
+# ------------------------------------------------------------------------------------------------ leaderboard
+def _rec(task, bb, metric, value, higher):
+    return dict(schema=1, run_id=f'{task}__{bb}', task=task, backbone=bb, status='ok', metric=metric,
+                metrics_shown=[metric], higher_is_better=higher, metrics={metric: value},
+                untrained_metrics={metric: 0.5}, complexity=dict(madds=1_000_000, params=10_000),
+                latency=dict(median_ms=1.0), meta=dict(wall_time_s=1.0))
+
+
+def test_leaderboard_orders_each_direction_and_summary_best_first(tmp_path):
+    """A higher-is-better task (accuracy) and a lower-is-better one (error): each table best first, the
+    ranks follow the direction, and the summary lists the best mean rank first.
+
+    Hand ranks: acc a=0.9 (1), b=0.8 (2), c=0.7 (3); err b=0.10 (1), c=0.20 (2), a=0.30 (3)
+    -> mean ranks b 1.5, a 2.0, c 2.5."""
+    from mobilebench.benchmark.leaderboard import gather, task_rows, write_leaderboard
+    from mobilebench.benchmark.records import write_record
+    for bb, acc, err in (('a', 0.9, 0.30), ('b', 0.8, 0.10), ('c', 0.7, 0.20)):
+        write_record(str(tmp_path / 'runs' / f'acc__{bb}.json'), _rec('acc', bb, 'top1', acc, True))
+        write_record(str(tmp_path / 'runs' / f'err__{bb}.json'), _rec('err', bb, 'error', err, False))
+    data = gather(str(tmp_path))
+    assert [r['backbone'] for r in task_rows(data, 'acc')] == ['a', 'b', 'c']
+    assert [r['backbone'] for r in task_rows(data, 'err')] == ['b', 'c', 'a']
+    paths = write_leaderboard(str(tmp_path))
+    summ = paths['summary']
+    assert [s['backbone'] for s in summ] == ['b', 'a', 'c']
+    assert [s['mean_rank'] for s in summ] == [1.5, 2.0, 2.5]
+    assert summ[0]['ranks'] == dict(acc=2, err=1)
+    md = open(paths['markdown']).read()
+    err_table = md[md.index('## err'):md.index('## Summary')]
+    assert err_table.index('| b |') < err_table.index('| c |') < err_table.index('| a |')
+
+
+def test_pareto_front_in_both_directions():
+    from mobilebench.benchmark.table import pareto_front
+    pts = [(100, 0.5), (200, 0.3), (300, 0.7), (150, 0.6)]
+    # higher is better: (200, 0.3) is beaten by (100, 0.5) and (150, 0.6) beats nothing cheaper
+    assert sorted(pareto_front(pts)) == [0, 2, 3]
+    # lower is better: (100, 0.5) is cheapest; (200, 0.3) is the lowest; the rest are dominated by them
+    assert sorted(pareto_front(pts, higher_is_better=False)) == [0, 1]
+
+
+# ------------------------------------------------------------------------------------------------ rewrites
+def test_rewrite_rules_edit_exactly_what_they_say():
+    from mobilebench.benchmark.spec import apply_rewrites
+    cfg = dict(
+        data_root='data/coco/',
+        train=dict(dataset=dict(ann_file='data/coco/a.json', img_scale=(416, 416),
+                                pipeline=[dict(type='RandomFlip', prob=0.5), dict(type='RandomFlip', prob=1.0),
+                                          dict(type='Resize', prob=0.5, scale=[416, 416])])),
+        test=dict(img_scale=[320, 320], other='xdata/coco/'))
+    out = apply_rewrites(cfg, [
+        dict(prefix='data/coco/', new='/d/'),
+        dict(key='img_scale', old=[416, 416], new=(96, 96)),  # a list and a tuple compare equal
+        dict(key='scale', new=(64, 64)),
+        dict(match=dict(type='RandomFlip', prob=0.5), new=dict(type='Noop')),  # every item must match
+    ])
+    pipe = out['train']['dataset']['pipeline']
+    assert pipe == [dict(type='Noop'), dict(type='RandomFlip', prob=1.0),
+                    dict(type='Resize', prob=0.5, scale=(64, 64))]
+    assert out['data_root'] == '/d/' and out['train']['dataset']['ann_file'] == '/d/a.json'
+    assert out['test']['other'] == 'xdata/coco/'  # a prefix, not a substring
+    assert out['train']['dataset']['img_scale'] == (96, 96) and out['test']['img_scale'] == [320, 320]
+    assert cfg['train']['dataset']['pipeline'][0] == dict(type='RandomFlip', prob=0.5)  # the input is untouched
+    with pytest.raises(ValueError, match=r'rewrite\[0\]'):
+        apply_rewrites(cfg, [dict(match=dict(type='RandomFlip'))])
