@@ -346,3 +346,116 @@ def test_hashes_and_provenance(tmp_path):
     assert R.git_info(str(tmp_path)) == dict(commit=head, dirty=False)
     (tmp_path / 'f.txt').write_text('b')
     assert R.git_info(str(tmp_path)) == dict(commit=head, dirty=True)
+
+
+# ============================================================================ safe_pickle.py
+_PLAIN = 'a data pickle may only contain plain data (dict, list, str, numbers, numeric numpy arrays)'
+
+
+@pytest.mark.parametrize('protocol', [2, 4])
+def test_restricted_pickle_rebuilds_plain_data(protocol):
+    import pickle
+
+    from mobilebench.safe_pickle import restricted_loads
+    obj = dict(f=np.arange(6, dtype=np.float32).reshape(2, 3), i=np.array([-1, 2**40]), b=np.array([True, False]),
+               s=np.array([b'ab', b'c']), u=np.array(['xy', 'z']), scalars=[np.float64(1.5), np.int32(7)],
+               raw=b'\x00\xff', nested=(1, 'a', None, 2.5))
+    out = restricted_loads(pickle.dumps(obj, protocol=protocol))
+    assert out.keys() == obj.keys() and out['raw'] == b'\x00\xff' and out['nested'] == (1, 'a', None, 2.5)
+    for k in ('f', 'i', 'b', 's', 'u'):
+        assert out[k].dtype == obj[k].dtype and out[k].shape == obj[k].shape
+        np.testing.assert_array_equal(out[k], obj[k])
+    assert out['scalars'] == [1.5, 7] and type(out['scalars'][1]) is np.int32
+
+
+def test_restricted_pickle_array_size_bound_is_inclusive():
+    import pickle
+
+    from mobilebench.safe_pickle import UnsafePickleError, restricted_loads
+    # numpy's own pickles rebuild an empty array and fill it (__setstate__); a crafted _reconstruct call asks for
+    # the memory up front: numpy.core.multiarray._reconstruct(numpy.ndarray, (16,), b'b') = 16 bytes of int8
+    data = b'\x80\x02cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x10\x85C\x01b\x87R.'
+    assert restricted_loads(data, max_bytes=16).shape == (16, )
+    with pytest.raises(UnsafePickleError, match=r'^array of shape \(16,\) and dtype int8 is larger than '
+                       r'the file \(15 bytes\): the file is corrupt'):
+        restricted_loads(data, max_bytes=15)
+    # default bound: the length of the pickle (62 bytes), here larger than the array
+    assert len(data) > 16 and restricted_loads(data).dtype == np.int8
+    with pytest.raises(UnsafePickleError, match=r'shape \(80,\)'):
+        restricted_loads(data.replace(b"K\x10", b"KP"))  # 80 bytes > 62
+
+
+# hand-assembled protocol-2 pickles (opcodes: c GLOBAL, K BININT1, X BINUNICODE, C SHORT_BINBYTES,
+# \x85 / \x87 TUPLE1 / TUPLE3, R REDUCE, Q BINPERSID, . STOP)
+_NDARRAY_CALL = b'\x80\x02cnumpy\nndarray\nK\x03\x85R.'
+_BAD_SUBTYPE = b'\x80\x02cnumpy.core.multiarray\n_reconstruct\ncnumpy\ndtype\nK\x00\x85C\x01b\x87R.'
+_NEGATIVE_SHAPE = b'\x80\x02cnumpy._core.multiarray\n_reconstruct\ncnumpy\nndarray\nJ\xff\xff\xff\xff\x85C\x01b\x87R.'
+_SCALAR_OF_STR = b'\x80\x02cnumpy.core.multiarray\nscalar\nX\x01\x00\x00\x00x\x85R.'
+_CODECS_UTF8 = b'\x80\x02c_codecs\nencode\nX\x01\x00\x00\x00xX\x05\x00\x00\x00utf-8\x86R.'
+_PERSISTENT = b'\x80\x02X\x01\x00\x00\x00aQ.'
+_OBJECT_DTYPE = b'\x80\x02cnumpy\ndtype\nX\x02\x00\x00\x00O8\x85R.'
+_STRUCT_DTYPE = b'\x80\x02cnumpy\ndtype\nX\x02\x00\x00\x00V8\x85R.'
+
+
+@pytest.mark.parametrize('data, message', [
+    (_NDARRAY_CALL, 'f.pkl: a data pickle may not call numpy.ndarray directly'),
+    (_BAD_SUBTYPE, 'f.pkl: array subtype <function '),
+    (_NEGATIVE_SHAPE, r'f.pkl: array of shape (-1,) and dtype int8 is larger than the file'),
+    (_SCALAR_OF_STR, "f.pkl: scalar of dtype 'x' is not allowed in a data pickle"),
+    (_CODECS_UTF8, 'f.pkl: only _codecs.encode(str, "latin1") is allowed in a data pickle'),
+    (_PERSISTENT, 'f.pkl: persistent ids are not allowed in a data pickle'),
+    (_OBJECT_DTYPE, 'f.pkl: object dtype object is not allowed in a data pickle'),
+    (_STRUCT_DTYPE, 'f.pkl: dtype |V8 is not allowed in a data pickle (only bool / int / float / bytes / str)'),
+])
+def test_restricted_pickle_refuses_crafted_calls(data, message):
+    from mobilebench.face.bin_format import UnsafeBinError
+    from mobilebench.safe_pickle import restricted_loads
+    with pytest.raises(UnsafeBinError) as err:  # the caller's error class, with the file named
+        restricted_loads(data, source='f.pkl', error=UnsafeBinError)
+    assert str(err.value).startswith(message), str(err.value)
+
+
+def test_restricted_pickle_refuses_globals_before_calling_them(tmp_path):
+    import pickle
+
+    from mobilebench.safe_pickle import UnsafePickleError, restricted_load, restricted_loads
+    marker = tmp_path / 'ran'
+
+    class Payload:
+        def __reduce__(self):
+            return (exec, (f'open({str(marker)!r}, "w").close()', ))
+
+    data = pickle.dumps(Payload(), protocol=4)
+    with pytest.raises(UnsafePickleError) as err:
+        restricted_loads(data, source='evil.pkl')
+    assert str(err.value) == (f'evil.pkl: refusing to load global builtins.exec: {_PLAIN}. The file is not plain '
+                              'data (corrupt or malicious); nothing was executed.')
+    assert not marker.exists()
+    path = tmp_path / 'evil.pkl'
+    path.write_bytes(data)
+    with open(path, 'rb') as f, pytest.raises(UnsafePickleError, match=f'^{path}: refusing to load global builtins.exec'):
+        restricted_load(f)  # the source defaults to the file's name
+    assert not marker.exists()
+
+
+def test_restricted_load_file_errors(tmp_path):
+    import pickle
+
+    from mobilebench.safe_pickle import restricted_load
+    path = tmp_path / 'd.pkl'
+    path.write_bytes(pickle.dumps({'a': [1, 2]}, protocol=4))
+    with open(path, 'rb') as f:
+        assert restricted_load(f) == {'a': [1, 2]}
+    with open(path, 'rb') as f:
+        assert restricted_load(f, source='named') == {'a': [1, 2]}
+    with open(path, 'r', encoding='latin1') as f, pytest.raises(TypeError, match='d.pkl: a pickle must be opened '
+                                                                 'in binary mode'):
+        restricted_load(f)
+    path.write_bytes(pickle.dumps({'a': [1, 2]}, protocol=4)[:-3])
+    with open(path, 'rb') as f, pytest.raises(ValueError, match=r'd.pkl: not a readable pickle \((UnpicklingError|'
+                                                      r'EOFError).*the file is truncated or in another format'):
+        restricted_load(f)
+    # pickle.Unpickler arguments pass through: a Python 2 str read as bytes
+    from mobilebench.safe_pickle import restricted_loads
+    assert restricted_loads(b"S'ab'\np0\n.", encoding='bytes') == b'ab'
+    assert restricted_loads(b"S'ab'\np0\n.") == 'ab'
