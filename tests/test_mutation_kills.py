@@ -459,3 +459,74 @@ def test_restricted_load_file_errors(tmp_path):
     from mobilebench.safe_pickle import restricted_loads
     assert restricted_loads(b"S'ab'\np0\n.", encoding='bytes') == b'ab'
     assert restricted_loads(b"S'ab'\np0\n.") == 'ab'
+
+
+# ============================================================================ significance.py
+def test_seed_interval_options_and_edges():
+    import math
+
+    from mobilebench import significance as sig
+    # 90 %: t(0.95, 2) = 2.919985580355516 (tables), sem = 1 / sqrt(3)
+    res = sig.seed_interval([1.0, 2.0, 3.0], confidence=0.9)
+    half = 2.919985580355516 / math.sqrt(3)
+    assert (res['low'], res['high'], res['half']) == pytest.approx((2 - half, 2 + half, half))
+    # no spread: the interval is the point, not NaN
+    assert sig.seed_interval([2.0, 2.0, 2.0]) == dict(mean=2.0, std=0.0, n=3, low=2.0, high=2.0, half=0.0)
+    one = sig.seed_interval([0.5])
+    assert one['n'] == 1 and all(math.isnan(one[k]) for k in ('std', 'low', 'high', 'half'))
+    for bad in ([], [[1.0, 2.0]]):
+        with pytest.raises(ValueError, match='seed_interval needs a non-empty list of values'):
+            sig.seed_interval(bad)
+
+
+@pytest.mark.parametrize('low, high, higher, expected', [
+    (0.1, 0.2, True, 'better'), (-0.2, -0.1, True, 'worse'), (-0.1, 0.1, True, 'no significant difference'),
+    (0.0, 0.1, True, 'no significant difference'), (-0.1, 0.0, True, 'no significant difference'),
+    (0.1, 0.2, False, 'worse'), (-0.2, -0.1, False, 'better'), (0.0, 0.0, False, 'no significant difference'),
+])
+def test_verdict_boundaries(low, high, higher, expected):
+    from mobilebench.significance import verdict
+    assert verdict(low, high, higher) == expected
+
+
+def test_bootstrap_outputs_and_confidence():
+    from mobilebench import significance as sig
+    values = np.array([0.0, 1.0] * 20)
+    mean = lambda i: float(values[i].mean())  # noqa: E731
+    wide = sig.bootstrap_interval(40, mean, n_resamples=400, confidence=0.99, seed=1)
+    narrow = sig.bootstrap_interval(40, mean, n_resamples=400, confidence=0.5, seed=1)
+    assert wide['value'] == narrow['value'] == 0.5 and (wide['n_items'], wide['n_resamples']) == (40, 400)
+    assert wide['low'] < narrow['low'] < 0.5 < narrow['high'] < wide['high']
+    # the standard error of a mean of 40 coin flips is 0.5 / sqrt(40) = 0.079: a 50 % interval is about
+    # +-0.67 standard errors, a 99 % one about +-2.58
+    assert narrow['high'] - narrow['low'] == pytest.approx(2 * 0.674 * 0.079, abs=0.03)
+    assert wide['high'] - wide['low'] == pytest.approx(2 * 2.576 * 0.079, abs=0.08)
+    res = sig.paired_difference(40, mean, lambda i: 0.25, n_resamples=400, confidence=0.9, seed=1)
+    assert res['diff'] == 0.25 and res['confidence'] == 0.9 and (res['n_items'], res['n_resamples']) == (40, 400)
+    assert res['verdict'] == 'better' and res['low'] > 0.1
+    with pytest.raises(ValueError, match='at least 2 test items, got 1'):
+        sig.paired_difference(1, mean, mean)
+
+
+def test_item_metrics_by_hand():
+    from mobilebench import significance as sig
+    assert sig.mean_over_seeds([lambda i: 0.2, lambda i: 0.6])(np.arange(3)) == pytest.approx(0.4)
+    with pytest.raises(ValueError, match='mean_over_seeds needs at least one metric'):
+        sig.mean_over_seeds([])
+    # equal scores: the stable order ranks class 0 first; top-2 then holds classes 0 and 1
+    scores = np.array([[1.0, 1.0, 1.0], [0.1, 0.7, 0.2], [0.5, 0.2, 0.3]])
+    labels = np.array([0, 2, 2])
+    assert sig.topk_metric(scores, labels)(np.arange(3)) == pytest.approx(1 / 3)
+    assert sig.topk_metric(scores, labels, k=2)(np.arange(3)) == pytest.approx(1.0)
+    assert sig.topk_metric(scores, labels)(np.array([0, 0, 1])) == pytest.approx(2 / 3)  # resampled items
+    with pytest.raises(ValueError, match=r'scores must be \(N, C\) and labels \(N,\), got \(3,\) and \(3,\)'):
+        sig.topk_metric(scores[:, 0], labels)
+    # 2 folds of 2 pairs (same 0.1, diff 0.5 | same 0.3, diff 0.2): fold 0 is tested at threshold 0 (no threshold
+    # beats 1/2 on fold 1, the first is kept) -> 1/2; fold 1 at 0.11 (first separating threshold of fold 0)
+    # rejects both of its pairs -> 1/2
+    acc = sig.verification_metric([0.1, 0.5, 0.3, 0.2], [True, False, True, False], n_folds=2)
+    assert acc(np.arange(4)) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match='4 pairs cannot be split into 10 folds'):
+        sig.verification_metric([0.1, 0.5, 0.3, 0.2], [True, False, True, False])(np.arange(4))
+    with pytest.raises(ValueError, match=r'verification_metric: \(3,\) distances for \(2,\) labels'):
+        sig.verification_metric([0.1, 0.2, 0.3], [True, False])

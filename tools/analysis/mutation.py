@@ -19,6 +19,7 @@ all calls and written to the report, so the cost of a full run is known.
 """
 import argparse
 import datetime
+import fcntl
 import fnmatch
 import json
 import os
@@ -279,6 +280,12 @@ def run_module(module: Module, work_dir: str, jobs: int, nice: int, retest: bool
                tests_at: Optional[str] = None) -> Dict:
     dest = osp.join(work_dir, module.name)
     os.makedirs(dest, exist_ok=True)
+    lock = open(osp.join(dest, '.lock'), 'w')
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f'[mutation] {module.name}: another run holds {dest}; skipped', flush=True)
+        return load_summary(dest)
     changed = sync_tree(dest)
     if tests_at:
         pin_tests(dest, tests_at, module)
