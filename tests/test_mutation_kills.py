@@ -530,3 +530,112 @@ def test_item_metrics_by_hand():
         sig.verification_metric([0.1, 0.5, 0.3, 0.2], [True, False, True, False])(np.arange(4))
     with pytest.raises(ValueError, match=r'verification_metric: \(3,\) distances for \(2,\) labels'):
         sig.verification_metric([0.1, 0.2, 0.3], [True, False])
+
+
+# ============================================================================ benchmark/table.py
+def _results(tmp_path):
+    import json
+    runs = tmp_path / 'runs'
+    runs.mkdir()
+
+    def rec(run_id, task, backbone, status='ok', **kw):
+        r = dict(status=status, task=task, backbone=backbone, **kw)
+        (runs / f'{run_id}.json').write_text(json.dumps(r, allow_nan=True))
+
+    cx = dict(madds=300e6, params=3.5e6, backbone_madds=200e6, convention='true',
+              by_convention={'mxnet': dict(madds=310e6, params=3.6e6)})
+    rec('voc__a__s0', 'voc', 'a', metrics={'mAP': 0.6, 'AP50': 0.8}, untrained_metrics={'mAP': 0.01}, complexity=cx,
+        latency={'median_ms': 10.0}, meta={'wall_time_s': 100})
+    rec('voc__a__s1', 'voc', 'a', metrics={'mAP': 0.7}, untrained_metrics={'mAP': 0.03}, complexity=cx,
+        latency={'median_ms': 12.0}, meta={'wall_time_s': 300})
+    rec('voc__b', 'voc', 'b', metrics={'mAP': 0.8})
+    rec('voc__c', 'voc', 'c', metrics={'mAP': float('nan')})
+    rec('err__a', 'err', 'a', metrics={'err': 0.3})
+    rec('err__b', 'err', 'b', metrics={'err': 0.2})
+    rec('voc__d', 'voc', 'd', status='failed', error='CUDA out of memory')
+    rec('voc__e', 'voc', 'e', status='blocked', blocked_by='pre__e', error='pretraining failed')
+    rec('voc__f', 'voc', 'f', status='running')
+    (runs / 'voc__g.json').write_text('{"status": "ok", ')
+    rec('voc__h', 'voc', 'h', metrics=[0.5])
+    plan = dict(name='toy', tasks=dict(voc=dict(metric='mAP', metrics=['mAP', 'AP50'], higher_is_better=True),
+                                       err=dict(metric='err', higher_is_better=False)),
+                runs=['voc__a__s0', 'voc__never'])
+    (tmp_path / 'benchmark.json').write_text(json.dumps(plan))
+    return str(tmp_path)
+
+
+def test_leaderboard_gather_rows_and_ranks_by_hand(tmp_path):
+    from mobilebench.benchmark import table as T
+    data = T.gather(_results(tmp_path))
+    assert data['name'] == 'toy' and sorted(data['tasks']) == ['err', 'voc']
+    problems = {p['run_id']: (p['kind'], p['detail']) for p in data['problems']}
+    assert problems['voc__d'] == ('failed', 'CUDA out of memory')
+    assert problems['voc__e'] == ('blocked', 'blocked by pre__e: pretraining failed')
+    assert problems['voc__f'] == ('running', 'interrupted or still running; re-run tools/benchmark.py to finish it')
+    assert problems['voc__never'] == ('missing', 'planned but no record yet')
+    assert problems['voc__g'][0] == 'corrupt' and problems['voc__g'][1].startswith(str(tmp_path / 'runs' / 'voc__g.json'))
+    assert problems['voc__h'] == ('corrupt', f'{tmp_path}/runs/voc__h.json: `metrics` is list, expected an object')
+    assert len(problems) == 6 and len(data['runs']) == 6
+    # higher is better: b (0.8), a (mean of 0.6 and 0.7), then c (NaN: no value) last
+    rows = T.task_rows(data, 'voc')
+    assert [r['backbone'] for r in rows] == ['b', 'a', 'c']
+    a = rows[1]
+    assert a['value'] == pytest.approx(0.65) and a['value_std'] == pytest.approx(0.0707107, abs=1e-6)
+    assert a['seeds'] == 2 and a['metrics'] == {'AP50': pytest.approx(0.8), 'mAP': pytest.approx(0.65)}
+    assert a['untrained'] == pytest.approx(0.02) and a['latency_ms'] == pytest.approx(11.0) and a['wall_s'] == 200
+    assert (a['madds_m'], a['params_m'], a['backbone_madds_m']) == pytest.approx((300.0, 3.5, 200.0))
+    assert a['convention'] == 'true' and a['by_convention'] == {'mxnet': dict(madds_m=pytest.approx(310.0),
+                                                                              params_m=pytest.approx(3.6))}
+    assert rows[0]['value_std'] is None and rows[0]['latency_ms'] is None and rows[0]['convention'] is None
+    assert rows[2]['value'] is None and rows[2]['metrics'] == {'mAP': None}
+    # lower is better: b (0.2) before a (0.3)
+    assert [r['backbone'] for r in T.task_rows(data, 'err')] == ['b', 'a']
+    assert T.summary(data) == [dict(backbone='b', ranks={'voc': 1, 'err': 1}, mean_rank=1.0, tasks=2),
+                               dict(backbone='a', ranks={'voc': 2, 'err': 2}, mean_rank=2.0, tasks=2)]
+    assert T.metric_columns(data, 'voc') == ['mAP', 'AP50'] and T.metric_columns(data, 'err') == ['err']
+    assert [T.convention_of(r) for r in rows] == ['n/a', 'true', 'n/a']
+    assert T.convention_of(dict(convention=None, madds_m=None, params_m=2.0)) == 'true'
+
+
+def test_leaderboard_plan_problems_and_missing_folder(tmp_path):
+    import json
+
+    from mobilebench.benchmark import table as T
+    with pytest.raises(FileNotFoundError, match='results folder not found: .*nope'):
+        T.gather(str(tmp_path / 'nope'))
+    for plan, why in [([1], 'a JSON object was expected, got list'),
+                      (dict(tasks=[1]), '`tasks` is not an object of task definitions'),
+                      (dict(tasks=dict(voc=dict(metric=1))), '`tasks.voc.metric` is not a string'),
+                      (dict(tasks=dict(voc=dict(metrics='mAP'))), '`tasks.voc.metrics` is not a list of strings'),
+                      (dict(runs='a'), '`runs` is not a list of run ids'),
+                      (dict(runs=[1]), '`runs` is not a list of run ids')]:
+        (tmp_path / 'benchmark.json').write_text(json.dumps(plan))
+        data = T.gather(str(tmp_path))
+        assert data['problems'] == [dict(run_id='benchmark.json', kind='corrupt',
+                                         detail=f'{tmp_path}/benchmark.json: {why}')]
+        assert data['name'] == osp_basename(tmp_path) and data['tasks'] == {}
+    (tmp_path / 'benchmark.json').write_text(json.dumps(dict(tasks=dict(voc=dict(metric=None, metrics=None)))))
+    assert T.gather(str(tmp_path))['problems'] == []
+    # a task without a plan entry takes its definition from the first ok record
+    (tmp_path / 'runs').mkdir()
+    (tmp_path / 'runs' / 'x.json').write_text(json.dumps(dict(status='ok', task='cls', backbone='a', metric='top1',
+                                                              higher_is_better=False, metrics={'top1': 1})))
+    (tmp_path / 'runs' / 'y.json').write_text(json.dumps(dict(status='ok', task='det', backbone='a', metric='AP',
+                                                              metrics_shown=['AP', 'AP50'], metrics={'AP': 1})))
+    tasks = T.gather(str(tmp_path))['tasks']
+    assert tasks['cls'] == dict(metric='top1', metrics=['top1'], higher_is_better=False)
+    assert tasks['det'] == dict(metric='AP', metrics=['AP', 'AP50'], higher_is_better=True)
+
+
+def osp_basename(path):
+    import os.path as osp
+    return osp.basename(osp.normpath(str(path)))
+
+
+def test_pareto_front_both_directions():
+    from mobilebench.benchmark.table import pareto_front
+    pts = [(1, 0.5), (2, 0.7), (3, 0.6), (2, 0.4)]
+    assert pareto_front(pts) == [0, 1]  # (3, .6) is dominated by (2, .7); (2, .4) by (1, .5)
+    assert pareto_front(pts, higher_is_better=False) == [0, 3]  # lower is better: (2, .4) beats (1, .5) on value
+    assert pareto_front([(1, 0.5), (1, 0.5)]) == [0, 1]  # equal points do not dominate each other
+    assert pareto_front([(1, 0.5), (1, 0.6)]) == [1] and pareto_front([(1, 0.5), (2, 0.5)]) == [0]
