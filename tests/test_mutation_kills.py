@@ -639,3 +639,40 @@ def test_pareto_front_both_directions():
     assert pareto_front(pts, higher_is_better=False) == [0, 3]  # lower is better: (2, .4) beats (1, .5) on value
     assert pareto_front([(1, 0.5), (1, 0.5)]) == [0, 1]  # equal points do not dominate each other
     assert pareto_front([(1, 0.5), (1, 0.6)]) == [1] and pareto_front([(1, 0.5), (2, 0.5)]) == [0]
+
+
+# ============================================================================ reid/ranking.py
+def test_ranking_edges_by_hand():
+    from mobilebench.reid.ranking import evaluate_ranking, pairwise_distance
+    # first valid match at rank 3, beyond the largest CMC rank 2: CMC stays 0, AP = 1/3
+    res = evaluate_ranking([[0.1, 0.2, 0.3]], [1], [5, 6, 1], [1], [2, 2, 2], ranks=(2, 1))
+    assert res['cmc'] == {2: 0.0, 1: 0.0} and res['mAP'] == pytest.approx(1 / 3)
+    assert list(res['cmc']) == [2, 1]  # in the order asked for
+    # two queries, two valid matches each: q0 ranks g0 g1 (hits) g2: AP 1; q1 ranks g1 (hit) g2 g0 (hit):
+    # AP (1/1 + 2/3) / 2 = 5/6
+    res = evaluate_ranking([[0.1, 0.2, 0.3], [0.3, 0.1, 0.2]], [1, 1], [1, 1, 2], [3, 3], [1, 2, 1], ranks=(1, 2))
+    np.testing.assert_allclose(res['ap'], [1.0, 5 / 6])
+    assert res['mAP'] == pytest.approx(11 / 12) and res['cmc'] == {1: 1.0, 2: 1.0}
+    # same-camera matches are junk only for the query's own identity: here g2 (pid 2, camera 3) is a negative
+    res = evaluate_ranking([[0.3, 0.2, 0.1]], [1], [1, 1, 2], [3], [1, 2, 3], ranks=(1, 2, 3))
+    assert res['cmc'] == {1: 0.0, 2: 1.0, 3: 1.0} and res['mAP'] == pytest.approx((1 / 2 + 2 / 3) / 2)
+    with pytest.raises(ValueError, match=r'CMC ranks must be >= 1, got \[1, 0\]'):
+        evaluate_ranking([[0.1]], [1], [1], [1], [2], ranks=(1, 0))
+    with pytest.raises(ValueError, match=r'distmat \(3,\) does not match 1 query / 3 gallery identities and 1 / 3'):
+        evaluate_ranking([0.1, 0.2, 0.3], [1], [1, 2, 3], [1], [1, 2, 3])
+    with pytest.raises(ValueError, match=r'distmat \(1, 2\) does not match 1 query / 2 gallery identities and 2 / 2'):
+        evaluate_ranking([[0.1, 0.2]], [1], [1, 2], [1, 1], [1, 2])
+    with pytest.raises(ValueError, match=r'none of the 2 queries has a valid match in the gallery'):
+        evaluate_ranking([[0.1], [0.2]], [1, 2], [-1], [1, 2], [2])
+    with pytest.raises(ValueError, match=r"unknown distance metric 'l1'; use 'euclidean' or 'cosine'"):
+        pairwise_distance(np.ones((1, 2)), np.ones((1, 2)), 'l1')
+    with pytest.raises(ValueError, match=r'features must be \(Q, D\) and \(G, D\) with the same D; got \(1, 2\) and '
+                       r'\(1, 3\)'):
+        pairwise_distance(np.ones((1, 2)), np.ones((1, 3)))
+    with pytest.raises(ValueError, match='same D; got \\(2,\\) and \\(1, 2\\)'):
+        pairwise_distance(np.ones(2), np.ones((1, 2)))
+    # squared euclidean never negative (rounding of |q|^2 + |g|^2 - 2 q.g), cosine of a zero vector is 1
+    q = np.array([[1e8 + 1, 1e8]])
+    assert pairwise_distance(q, q)[0, 0] == 0.0
+    np.testing.assert_allclose(pairwise_distance(np.zeros((1, 2)), np.array([[3.0, 4.0]]), 'cosine'), [[1.0]])
+    np.testing.assert_allclose(pairwise_distance([[1.0, 0.0]], [[0.0, 2.0], [-3.0, 0.0]], 'cosine'), [[1.0, 2.0]])

@@ -197,7 +197,9 @@ def write_setup_cfg(module: Module, dest: str) -> None:
              'pytest_add_cli_args =', *[f'    {a}' for a in PYTEST_ARGS],
              'pytest_add_cli_args_test_selection =', *[f'    {a}' for a in module.tests],
              # torch is not fork-safe after it has run tests; mutants run in children of a clean fork server
-             'process_isolation = forkserver', 'use_git_change_detection = false', '']
+             'process_isolation = forkserver', 'use_git_change_detection = false',
+             # a mutant gets 2 x 5 x (its tests' clean time + 1 s) of CPU before it counts as a timeout
+             'timeout_multiplier = 5', '']
     text = '\n'.join(lines)
     path = osp.join(dest, 'setup.cfg')
     if not osp.exists(path) or open(path).read() != text:
