@@ -676,3 +676,102 @@ def test_ranking_edges_by_hand():
     assert pairwise_distance(q, q)[0, 0] == 0.0
     np.testing.assert_allclose(pairwise_distance(np.zeros((1, 2)), np.array([[3.0, 4.0]]), 'cosine'), [[1.0]])
     np.testing.assert_allclose(pairwise_distance([[1.0, 0.0]], [[0.0, 2.0], [-3.0, 0.0]], 'cosine'), [[1.0, 2.0]])
+
+
+# ============================================================================ benchmark/claims.py
+def test_pid_identity():
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from mobilebench.benchmark.claims import owner_info, pid_alive, pid_start_time
+    with open('/proc/self/stat') as f:  # field 22 (starttime), counted after the ')' closing the command name
+        expected = f.read().split(') ')[-1].split()[22 - 3]
+    assert pid_start_time(os.getpid()) == expected
+    assert owner_info() == dict(host=socket.gethostname(), pid=os.getpid(), pid_start=expected)
+    assert owner_info(1)['pid'] == 1
+    assert pid_alive(os.getpid()) and pid_alive(str(os.getpid()), expected)
+    assert not pid_alive(os.getpid(), str(int(expected) + 1))  # a recycled pid: another start time
+    p = subprocess.Popen([sys.executable, '-c', 'pass'])
+    p.wait()
+    assert not pid_alive(p.pid) and pid_start_time(p.pid) is None
+
+
+def test_claims_take_over_update_release(tmp_path):
+    import json
+    import os
+    import time
+
+    from mobilebench.benchmark.claims import Claims
+    c = Claims(str(tmp_path), stale_after_s=60, heartbeat_s=0.05)
+    assert c.path('r1') == f'{tmp_path}/claims/r1.claim' and c.read('r1') is None
+    token = c.try_claim('r1', executor='local')
+    on_disk = json.load(open(c.path('r1')))
+    assert on_disk['token'] == token and len(token) == 16 and on_disk['executor'] == 'local'
+    assert on_disk['run_id'] == 'r1' and on_disk['pid'] == os.getpid() and abs(on_disk['created'] - time.time()) < 60
+    assert c.read('r1')['mtime'] == os.path.getmtime(c.path('r1'))
+    assert c.try_claim('r1') is None  # this process is alive: the claim holds
+    # another host's claim: live while its heartbeat is younger than stale_after_s
+    other = dict(host='elsewhere', pid=1, token='t-old', run_id='r2')
+    os.makedirs(c.folder, exist_ok=True)
+    with open(c.path('r2'), 'w') as f:
+        json.dump(other, f)
+    assert c.alive(c.read('r2')) and c.try_claim('r2') is None
+    old = time.time() - 61
+    os.utime(c.path('r2'), (old, old))
+    assert not c.alive(c.read('r2'))
+    assert Claims(str(tmp_path), stale_after_s=120).alive(c.read('r2'))
+    # a fresh takeover lock of another taker: give way; an old one (its taker died) is cleared for next time
+    lock = c.path('r2') + '.takeover'
+    open(lock, 'w').close()
+    assert c.try_claim('r2') is None and os.path.exists(lock)
+    os.utime(lock, (time.time() - 31, time.time() - 31))
+    assert c.try_claim('r2') is None and not os.path.exists(lock)
+    new = c.try_claim('r2')
+    assert new and json.load(open(c.path('r2')))['took_over'] == 't-old' and not os.path.exists(lock)
+    # update / adopt only with our token; the file never stores the mtime
+    assert not c.update('r2', 'wrong', job_id='7') and not c.update('nope', new)
+    assert c.update('r2', new, job_id='7', executor='slurm')
+    on_disk = json.load(open(c.path('r2')))
+    assert on_disk['job_id'] == '7' and on_disk['token'] == new and 'mtime' not in on_disk
+    assert c.alive(c.read('r2'), slurm_active={'7'}) and not c.alive(c.read('r2'), slurm_active={'8'})
+    assert c.adopt('r2', new, note='job') and json.load(open(c.path('r2')))['note'] == 'job'
+    # release: not with another token, nor without one
+    c.release('r2', 'wrong')
+    c.release('r2', None)
+    assert os.path.exists(c.path('r2'))
+    c.release('r2', new)
+    assert not os.path.exists(c.path('r2'))
+    c.release('r2', new)  # already gone: no error
+    assert not c.alive(None) and not c.alive({})
+
+
+def test_claims_unreadable_and_heartbeat(tmp_path):
+    import os
+    import time
+
+    from mobilebench.benchmark.claims import Claims
+    c = Claims(str(tmp_path), stale_after_s=60, heartbeat_s=0.05)
+    os.makedirs(c.folder)
+    for text in ('{"token": ', '[1, 2]'):  # a writer died mid-write / not an object: judged by age only
+        with open(c.path('r'), 'w') as f:
+            f.write(text)
+        claim = c.read('r')
+        assert claim == dict(token=None, mtime=os.path.getmtime(c.path('r')))
+        assert c.alive(claim) and c.try_claim('r') is None
+    os.utime(c.path('r'), (time.time() - 100, time.time() - 100))
+    token = c.try_claim('r')
+    assert token is not None
+    old = time.time() - 50
+    os.utime(c.path('r'), (old, old))
+    c.touch(['r', 'not-claimed'])
+    assert os.path.getmtime(c.path('r')) > old + 40
+    os.utime(c.path('r'), (old, old))
+    c.start_heartbeat()
+    c.start_heartbeat()  # idempotent
+    deadline = time.time() + 5
+    while os.path.getmtime(c.path('r')) < old + 40 and time.time() < deadline:
+        time.sleep(0.02)
+    c.stop_heartbeat()
+    assert os.path.getmtime(c.path('r')) > old + 40  # refreshed by the heartbeat thread
