@@ -4,7 +4,7 @@ DEMO_DATA ?= data/demo
 DEMO_RESULTS ?= results/demo
 PYTEST_ARGS ?=
 
-.PHONY: setup demo demo-data test test-all lint clean
+.PHONY: setup demo demo-data test test-all mutation lint clean
 
 setup:
 	bash tools/setup_env.sh
@@ -22,6 +22,12 @@ test: setup
 
 test-all: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# Mutation score of the core modules (docs/mutation.md); hours on 2 cores, resumable, not part of `make test`.
+# MUTATION_ARGS: e.g. --modules reid_ranking significance, --retest-survivors, --report-only
+mutation: setup
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements/mutation.txt
+	$(PY) tools/analysis/mutation.py --jobs 1 --nice 19 $(MUTATION_ARGS)
 
 clean:
 	rm -rf work_dirs results .pytest_cache
