@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os.path as osp
 from collections import defaultdict
 from typing import Dict, List, Optional, Tuple
 
@@ -222,7 +223,7 @@ def _market1501(cap: Captured, dataset) -> List[Section]:
     for i in np.flatnonzero(~np.isnan(full['ap'])):  # each valid query alone: its CMC is 0 or 1 at every rank
         one = evaluate_ranking(dist[i:i + 1], q_pids[i:i + 1], g_pids, q_cams[i:i + 1], g_cams, ranks)
         hits[i] = [one['cmc'][r] == 1.0 for r in ranks]
-    ids = _dataset_ids(dataset, len(cap.results), 'img_path')
+    ids = [osp.basename(str(i)) for i in _dataset_ids(dataset, len(cap.results), 'img_path')]  # Market-1501 names
     return [Section(kind='ranking', metric='mobilebench.Market1501Metric', prefix=_prefix(metric),
                     reported=_reported(cap), item='query', params=dict(ranks=ranks),
                     arrays=dict(ids=np.asarray(ids)[[i for i, _ in query]], ap=full['ap'], cmc_hits=hits,
