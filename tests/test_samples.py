@@ -438,3 +438,47 @@ def test_market1501_identity_and_resamples_equal_evaluate_ranking(tmp_path):
         ref = evaluate_ranking(dist[idx], [q[i]['pid'] for i in idx], [s['pid'] for s in g],
                                [q[i]['camid'] for i in idx], [s['camid'] for s in g])
         assert m(idx) == ref['mAP'] and r1(idx) == ref['cmc'][1]
+
+
+def test_voc_file_ground_truth_is_the_datasets(tmp_path):
+    """The ground truth in the file is the dataset's annotation of each image (a real VOC XML through mmdet's
+    LoadAnnotations); results that do not match their dataset image are refused."""
+    import xml.etree.ElementTree as ET
+
+    from mmdet.evaluation import VOCMetric
+    from mmengine.registry import init_default_scope
+
+    from mobilebench.datasets.voc import VOCDataset
+    init_default_scope('mmdet')
+    root = osp.join(osp.dirname(osp.abspath(__file__)), 'data', 'detection', 'VOCdevkit')
+    classes = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable',
+               'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor')
+    ds = VOCDataset(data_root=root + '/', ann_file='VOC2007/ImageSets/Main/test.txt',
+                    data_prefix=dict(sub_data_root='VOC2007/'), test_mode=True, metainfo=dict(classes=classes),
+                    pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True),
+                              dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape'))])
+    samples = []
+    for i in range(len(ds)):
+        d = ds[i]['data_samples'].to_dict()
+        gt = d['gt_instances']
+        d['pred_instances'] = dict(bboxes=gt['bboxes'].tensor + 2, scores=torch.linspace(0.9, 0.5, len(gt['labels'])),
+                                   labels=gt['labels'])
+        samples.append(d)
+    metric = VOCMetric(eval_mode='11points')
+    metric.dataset_meta = ds.metainfo
+    _evaluate_and_dump(metric, samples, tmp_path / 'voc.npz', dataset=ds)
+    with np.load(tmp_path / 'voc.npz', allow_pickle=False) as npz:
+        ids, boxes, labels, ignore = npz['s0.ids'], npz['s0.gt_bboxes'], npz['s0.gt_labels'], npz['s0.gt_ignore']
+    assert list(ids) == ['000001']
+    objects = ET.parse(osp.join(root, 'VOC2007', 'Annotations', '000001.xml')).findall('object')
+    want = sorted((classes.index(o.find('name').text), int(o.find('difficult').text),
+                   *[float(o.find('bndbox').find(k).text) for k in ('xmin', 'ymin', 'xmax', 'ymax')]) for o in objects)
+    got = sorted((int(l), int(g), *b) for l, g, b in zip(labels, ignore, boxes.tolist()))
+    assert [w[:2] for w in want] == [g[:2] for g in got]  # class and difficult flag of every XML object
+    # boxes: the XML's (VOCDataset keeps VOC's 1-based pixel coordinates as mmdet does: x - 1)
+    assert np.allclose([g[2:] for g in got], [[v - 1 for v in w[2:]] for w in want])
+    metric = VOCMetric(eval_mode='11points')
+    metric.dataset_meta = ds.metainfo
+    samples[0]['gt_instances']['bboxes'] = samples[0]['gt_instances']['bboxes'].tensor + 5  # not the dataset's
+    with pytest.raises(ValueError, match="image '000001'"):
+        _evaluate_and_dump(metric, samples, tmp_path / 'bad.npz', dataset=ds)
