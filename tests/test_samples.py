@@ -480,5 +480,5 @@ def test_voc_file_ground_truth_is_the_datasets(tmp_path):
     metric = VOCMetric(eval_mode='11points')
     metric.dataset_meta = ds.metainfo
     samples[0]['gt_instances']['bboxes'] = samples[0]['gt_instances']['bboxes'].tensor + 5  # not the dataset's
-    with pytest.raises(ValueError, match="image '000001'"):
+    with pytest.raises(ValueError, match='image "000001"'):
         _evaluate_and_dump(metric, samples, tmp_path / 'bad.npz', dataset=ds)

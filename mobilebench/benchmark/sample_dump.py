@@ -280,7 +280,7 @@ def _check_voc_ground_truth(results, dataset, ids) -> None:
                           rows([x['bbox'] for x in inst if x.get('ignore_flag', 0)],
                                [x['bbox_label'] for x in inst if x.get('ignore_flag', 0)], 1)])
         if got.shape != want.shape or not np.allclose(got, want, atol=1e-3):
-            raise ValueError(f'--samples: the ground truth the VOC metric received for image '{ids[i]}' (result {i}) '
+            raise ValueError(f'--samples: the ground truth the VOC metric received for image "{ids[i]}" (result {i}) '
                              f'is not the dataset\'s annotation of it ({len(got)} vs {len(want)} boxes); the results '
                              f'are not in dataset order, or the test pipeline changes the boxes')
 
