@@ -482,3 +482,19 @@ def test_voc_file_ground_truth_is_the_datasets(tmp_path):
     samples[0]['gt_instances']['bboxes'] = samples[0]['gt_instances']['bboxes'].tensor + 5  # not the dataset's
     with pytest.raises(ValueError, match='image "000001"'):
         _evaluate_and_dump(metric, samples, tmp_path / 'bad.npz', dataset=ds)
+
+
+@pytest.mark.parametrize('mode', ['11points', 'area'])
+def test_vectorised_average_precision_equals_mmdet(mode):
+    from mmdet.evaluation.functional import average_precision as mmdet_ap
+
+    from mobilebench.benchmark.samples import average_precision
+    rng = np.random.default_rng(9)
+    for n in (0, 1, 7, 300):
+        tp = np.cumsum(rng.random(n) < 0.6).astype(np.float32)
+        fp = np.cumsum(np.ones(n, np.float32)) - tp
+        eps = np.finfo(np.float32).eps
+        num_gts = np.array([max(int(tp[-1]) if n else 1, 1) + int(rng.integers(0, 3))])
+        recalls = (tp[None] / np.maximum(num_gts[:, None], eps))[0]
+        precisions = (tp[None] / np.maximum(tp[None] + fp[None], eps))[0]
+        assert average_precision(recalls, precisions, mode) == mmdet_ap(recalls, precisions, mode)

@@ -359,32 +359,57 @@ class _VOCMatches:
                     tp, fp = tpfp_default(dets_i, gt_box[g & ~gt_ign], gt_box[g & gt_ign], thr, None, True)
                     tp_c.append(tp)
                     fp_c.append(fp)
-                tps.append(np.hstack(tp_c))
-                fps.append(np.hstack(fp_c))
+                tps.append(np.hstack(tp_c)[0])
+                fps.append(np.hstack(fp_c)[0])
             self.cls.append(dict(scores=det[d_sel, -1].copy(), counts=counts, starts=starts, num_gts=num_gts,
                                  tp=tps, fp=fps))
 
     def mean_ap(self, idx: np.ndarray, t: int) -> float:
         """mmdet ``eval_map``'s mean AP at IoU threshold ``t`` on the images ``idx`` (same arithmetic)."""
-        from mmdet.evaluation.functional import average_precision
         aps = []
+        eps = np.finfo(np.float32).eps
         for c in self.cls:
-            num_gts = np.zeros(1, dtype=int)
-            num_gts[0] = c['num_gts'][idx].sum()
+            num_gts = int(c['num_gts'][idx].sum())
             counts = c['counts'][idx]
-            total = int(counts.sum())
-            # positions of the resampled images' detections, image after image
+            # positions of the resampled images' detections, image after image (eval_map's np.vstack order)
             pos = np.repeat(c['starts'][idx] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) \
-                + np.arange(total)
-            sort_inds = np.argsort(-c['scores'][pos])
-            tp = np.cumsum(c['tp'][t][:, pos][:, sort_inds], axis=1)
-            fp = np.cumsum(c['fp'][t][:, pos][:, sort_inds], axis=1)
-            eps = np.finfo(np.float32).eps
-            recalls = (tp / np.maximum(num_gts[:, np.newaxis], eps))[0, :]
-            precisions = (tp / np.maximum((tp + fp), eps))[0, :]
-            if num_gts.item() > 0:
+                + np.arange(int(counts.sum()))
+            order = pos[np.argsort(-c['scores'][pos])]  # eval_map: np.argsort(-cls_dets[:, -1])
+            tp = np.cumsum(c['tp'][t][order])  # float32, as eval_map's cumsum of tpfp_default's float32 arrays
+            fp = np.cumsum(c['fp'][t][order])
+            recalls = tp / np.maximum(np.array([num_gts]), eps)[0]
+            precisions = tp / np.maximum((tp + fp), eps)
+            if num_gts > 0:
                 aps.append(average_precision(recalls, precisions, self.eval_mode))
         return np.array(aps).mean().item() if aps else 0.0
+
+
+def average_precision(recalls: np.ndarray, precisions: np.ndarray, mode: str = 'area') -> np.float32:
+    """``mmdet.evaluation.functional.average_precision`` of one recall/precision curve, vectorised: the same float32
+    result (its per-threshold and per-detection Python loops become a suffix maximum; the tests compare the two).
+
+    Args:
+        recalls: (N,) non-decreasing recalls of the detections ranked by score.
+        precisions: (N,) precisions.
+        mode: ``'area'`` (area under the interpolated curve) or ``'11points'`` (VOC07: mean of the interpolated
+            precision at recall 0, 0.1, ..., 1).
+    """
+    if mode == 'area':
+        mrec = np.concatenate([[0.], recalls, [1.]]).astype(recalls.dtype, copy=False)
+        mpre = np.concatenate([[0.], precisions, [0.]]).astype(recalls.dtype, copy=False)
+        mpre = np.maximum.accumulate(mpre[::-1])[::-1]  # the running maximum from the right
+        ind = np.where(mrec[1:] != mrec[:-1])[0]
+        return np.float32(np.sum((mrec[ind + 1] - mrec[ind]) * mpre[ind + 1]))
+    if mode == '11points':
+        # max precision over recall >= thr: recalls are non-decreasing, so a suffix starting at searchsorted
+        suffix_max = np.maximum.accumulate(precisions[::-1])[::-1] if len(precisions) else precisions
+        ap = np.zeros(1, dtype=np.float32)
+        for thr in np.arange(0, 1 + 1e-3, 0.1):
+            start = np.searchsorted(recalls, thr, side='left')
+            ap[0] += suffix_max[start] if start < len(recalls) else 0
+        ap /= 11
+        return ap[0]
+    raise ValueError(f'Unrecognized mode {mode!r}, only "area" and "11points" are supported')
 
 
 def _voc(sec: Section):
