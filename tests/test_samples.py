@@ -358,12 +358,13 @@ def test_coco_bbox_identity_and_resamples_equal_mmdet_coco_metric(tmp_path):
     m = load_item_metric(path)
     assert m.name == 'coco/bbox_mAP' and list(m.ids) == ids and m(np.arange(m.n)) == reported['coco/bbox_mAP']
     assert 0.1 < m.reported < 0.9
-    ap50 = load_item_metric(path, 'coco/bbox_mAP_50')
+    every = {name: load_item_metric(path, name) for name in available_metrics(path)}  # each checks the identity
+    assert set(every) == {f'coco/bbox_{k}' for k in ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l')}
     for idx in ([0, 0, 2, 5, 5, 5], [1, 3, 4], [5, 4, 3, 2, 1, 0]):
         dup = tmp_path / 'dup.json'
         dup.write_text(json.dumps(_duplicate_coco(gt, [ids[i] for i in idx])))
         ref = run(dup, [(j + 1, ids[i]) for j, i in enumerate(idx)], tmp_path / 'ref.npz')
-        assert m(np.array(idx)) == ref['coco/bbox_mAP'] and ap50(np.array(idx)) == ref['coco/bbox_mAP_50']
+        assert {name: f(np.array(idx)) for name, f in every.items()} == {name: ref[name] for name in every}
 
 
 def _pose_meta():
@@ -402,11 +403,15 @@ def test_coco_keypoints_identity_and_resamples_equal_mmpose_coco_metric(tmp_path
     ids = sorted(im['id'] for im in gt['images'])
     assert list(m.ids) == ids and m.item == 'image' and m(np.arange(m.n)) == reported['coco/AP']
     assert 0.1 < m.reported < 0.95
+    # AP statistics take the fast path, AR ones the library's accumulate: all equal the library
+    every = {name: load_item_metric(path, name) for name in available_metrics(path)}
+    assert len(every) == 10
     for idx in ([0, 0, 1, 3], [2, 3], [3, 2, 1, 0, 0]):
         dup = _duplicate_coco(base, [ids[i] for i in idx])
         dup_file = tmp_path / 'dup.json'
         dup_file.write_text(json.dumps(dup))
-        assert m(np.array(idx)) == run(dup_file, dup, tmp_path / 'ref.npz')['coco/AP']
+        ref = run(dup_file, dup, tmp_path / 'ref.npz')
+        assert {name: f(np.array(idx)) for name, f in every.items()} == {name: float(ref[name]) for name in every}
 
 
 # ----------------------------------------------------------------------------------------------- re-ID

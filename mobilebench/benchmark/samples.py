@@ -435,14 +435,32 @@ def _voc(sec: Section):
 
 
 # ----------------------------------------------------------------------------------------------- COCO
+# COCOeval.summarize's AP entries: stats index -> (iouThr, areaRng, maxDets); 'M2' is params.maxDets[2]
+_COCO_AP_STATS = {
+    'bbox': {0: (None, 'all', 100), 1: (.5, 'all', 'M2'), 2: (.75, 'all', 'M2'), 3: (None, 'small', 'M2'),
+             4: (None, 'medium', 'M2'), 5: (None, 'large', 'M2')},
+    'keypoints': {0: (None, 'all', 20), 1: (.5, 'all', 20), 2: (.75, 'all', 20), 3: (None, 'medium', 20),
+                  4: (None, 'large', 20)},
+    'keypoints_crowd': {0: (None, 'all', 20), 1: (.5, 'all', 20), 2: (.75, 'all', 20)},
+}
+
+
 class _CocoImages:
-    """``COCOeval.evaluateImg`` of every (category, area range, image) once; any resample is then one
-    ``accumulate`` + ``summarize`` over the resampled images' entries (pycocotools or xtcocotools)."""
+    """``COCOeval.evaluateImg`` of every (category, area range, image) once (pycocotools / xtcocotools, with the
+    metric's parameters); a resample then only accumulates the resampled images' entries.
+
+    AP statistics take the fast path :meth:`ap`: ``accumulate`` + ``summarize`` for one (area range, max
+    detections), in numpy over precomputed per-image arrays, with the library's arithmetic (the same concatenation,
+    ``mergesort`` by score, cumulative sums, interpolated precision at the recall thresholds and mean over the
+    entries > -1). Other statistics (AR) run the library's own ``accumulate`` + ``summarize`` on the resampled
+    entries (:meth:`stats`). Both equal the library on the identity and on duplicated images (tests).
+    """
 
     def __init__(self, sec: Section):
         p = sec.params
         gt, dt = _from_blob(sec.arrays['gt_json']), _from_blob(sec.arrays['dt_json'])
-        if p['evaluator'] == 'xtcocotools':
+        self.xtcoco = p['evaluator'] == 'xtcocotools'
+        if self.xtcoco:
             from xtcocotools.coco import COCO
             from xtcocotools.cocoeval import COCOeval
         else:
@@ -453,7 +471,7 @@ class _CocoImages:
             coco.dataset = gt
             coco.createIndex()
             coco_dt = coco.loadRes(dt) if dt else COCO()
-            if p['evaluator'] == 'xtcocotools':
+            if self.xtcoco:
                 ev = COCOeval(coco, coco_dt, p['iou_type'], np.asarray(p['sigmas'], np.float64), p['use_area'])
                 ev.params.useSegm = None
             else:
@@ -463,12 +481,16 @@ class _CocoImages:
                     setattr(ev.params, key, np.asarray(p[key]) if key == 'iouThrs' else list(p[key]))
             ev.evaluate()
         self.ev = ev
+        self.iou_type = p['iou_type']
         self.evalImgs = ev.evalImgs
         self.img_ids = list(ev._paramsEval.imgIds)  # sorted unique: the order of evaluateImg's entries
         self.n_cats = len(ev._paramsEval.catIds) if ev._paramsEval.useCats else 1
         self.n_areas = len(ev._paramsEval.areaRng)
+        self.params = ev.params
+        self.per_image = {}
         self.last = (None, None)
 
+    # ------------------------------------------------------------------ library path (any statistic)
     def stats(self, idx: np.ndarray) -> np.ndarray:
         if self.last[0] is not None and np.array_equal(self.last[0], idx):
             return self.last[1]
@@ -486,6 +508,71 @@ class _CocoImages:
         self.last = (idx.copy(), stats)
         return stats
 
+    # ------------------------------------------------------------------ fast path (AP statistics)
+    def _arrays(self, a: int, max_det: int):
+        """Per category: every image's top-``max_det`` scores, TP / FP flags (T, d) and non-ignored gt count."""
+        key = (a, max_det)
+        if key not in self.per_image:
+            n = len(self.img_ids)
+            T = len(self.params.iouThrs)
+            cats = []
+            for k in range(self.n_cats):
+                entries = self.evalImgs[k * self.n_areas * n + a * n:k * self.n_areas * n + (a + 1) * n]
+                present = np.array([e is not None for e in entries])
+                counts = np.array([min(len(e['dtScores']), max_det) if e is not None else 0 for e in entries])
+                npig = np.array([np.count_nonzero(np.asarray(e['gtIgnore']) == 0) if e is not None else 0
+                                 for e in entries])
+                scores = np.concatenate([np.asarray(e['dtScores'][0:max_det], np.float64) for e in entries
+                                         if e is not None] or [np.zeros(0)])
+                dtm = np.concatenate([e['dtMatches'][:, 0:max_det] for e in entries if e is not None]
+                                     or [np.zeros((T, 0))], axis=1)
+                dtig = np.concatenate([e['dtIgnore'][:, 0:max_det] for e in entries if e is not None]
+                                      or [np.zeros((T, 0), bool)], axis=1).astype(bool)
+                matched = dtm >= 0 if self.xtcoco else dtm.astype(bool)  # xtcocotools: -1 = unmatched
+                cats.append(dict(present=present, counts=counts, npig=npig,
+                                 starts=np.concatenate([[0], np.cumsum(counts)[:-1]]), scores=scores,
+                                 tps=matched & ~dtig, fps=~matched & ~dtig))
+            self.per_image[key] = cats
+        return self.per_image[key]
+
+    def ap(self, idx: np.ndarray, iou_thr, area: str, max_dets) -> float:
+        """``summarize``'s ``_summarize(1, iouThr, areaRng, maxDets)`` after ``accumulate`` on the images ``idx``."""
+        p = self.params
+        aind = [i for i, lbl in enumerate(p.areaRngLbl) if lbl == area]
+        mind = [i for i, m in enumerate(p.maxDets) if m == max_dets]
+        if not aind or not mind:
+            return -1.0
+        rec_thrs = p.recThrs
+        T, R = len(p.iouThrs), len(rec_thrs)
+        precision = -np.ones((T, R, self.n_cats))
+        for k, c in enumerate(self._arrays(aind[0], p.maxDets[mind[0]])):
+            if not c['present'][idx].any():
+                continue
+            npig = int(c['npig'][idx].sum())
+            if npig == 0:
+                continue
+            counts = c['counts'][idx]
+            pos = np.repeat(c['starts'][idx] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) \
+                + np.arange(int(counts.sum()))
+            order = pos[np.argsort(-c['scores'][pos], kind='mergesort')]
+            tp_sum = np.cumsum(c['tps'][:, order], axis=1).astype(np.float64)
+            fp_sum = np.cumsum(c['fps'][:, order], axis=1).astype(np.float64)
+            nd = tp_sum.shape[1]
+            rc = tp_sum / npig
+            pr = tp_sum / (fp_sum + tp_sum + np.spacing(1))
+            pr = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]  # the library's right-to-left maximum
+            for t in range(T):
+                inds = np.searchsorted(rc[t], rec_thrs, side='left')
+                q = np.zeros(R)
+                ok = inds < nd
+                q[ok] = pr[t, inds[ok]]
+                precision[t, :, k] = q
+        s = precision
+        if iou_thr is not None:
+            s = s[np.where(iou_thr == p.iouThrs)[0]]
+        s = s[s > -1]
+        return float(np.mean(s)) if len(s) else -1.0
+
 
 def _coco(sec: Section):
     cache = {}
@@ -499,8 +586,15 @@ def _coco(sec: Section):
 
     def stat(i):
         c = images()
+        spec = _COCO_AP_STATS.get(sec.params['iou_type'], {}).get(i)
+        if spec is not None:
+            iou_thr, area, max_dets = spec
+            max_dets = c.params.maxDets[2] if max_dets == 'M2' else max_dets
+            value = lambda idx: c.ap(idx, iou_thr, area, max_dets)  # noqa: E731
+        else:
+            value = lambda idx: c.stats(idx)[i]  # noqa: E731
         if rounded:  # mmdet's CocoMetric: float(f'{round(val, 3)}')
-            return lambda idx: float(f'{round(c.stats(idx)[i], 3)}')
-        return lambda idx: float(c.stats(idx)[i])
+            return lambda idx: float(f'{round(value(idx), 3)}')
+        return lambda idx: float(value(idx))
 
     return {sec.key(name): (lambda i=i: stat(i)) for name, i in sec.params['stat_index'].items()}
