@@ -130,7 +130,7 @@ class ItemMetric:
     def __call__(self, indices) -> float:
         """The metric on the items at ``indices`` (integers in ``[0, n)``, repeats allowed)."""
         idx = np.asarray(indices)
-        if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+        if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):  # a list of ints is fine
             raise ValueError(f'{self.name}: indices must be a non-empty 1-D integer array, got {idx.dtype} '
                              f'{idx.shape}')
         if idx.min() < 0 or idx.max() >= self.n:
