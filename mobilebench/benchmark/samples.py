@@ -102,7 +102,7 @@ class Section:
         return f'{self.prefix}/{name}' if self.prefix else name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ItemMetric:
     """A task's metric as a function of a resample of its test items.
 
