@@ -389,7 +389,8 @@ def test_coco_keypoints_identity_and_resamples_equal_mmpose_coco_metric(tmp_path
         metric = CocoMetric(ann_file=str(ann_file))
         metric.dataset_meta = meta
         samples = [dict(id=a['id'], img_id=a['image_id'], category_id=1, gt_instances=dict(),
-                        pred_instances=dict(keypoints=preds[a['orig']][0][None], keypoint_scores=preds[a['orig']][1][None]))
+                        pred_instances=dict(keypoints=preds[a['orig']][0][None],
+                                            keypoint_scores=preds[a['orig']][1][None]))
                    for a in gt_now['annotations']]
         return _evaluate_and_dump(metric, samples, path, batch=4)
 

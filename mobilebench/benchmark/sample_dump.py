@@ -20,7 +20,7 @@ import contextlib
 import json
 import os.path as osp
 from collections import defaultdict
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import numpy as np
 

@@ -16,7 +16,6 @@ Reports the one-off load time (per-item matching / hits), the time of one evalua
 bootstrap resamples (``mobilebench.significance.bootstrap_interval``).
 """
 import argparse
-import json
 import os
 import platform
 import sys
