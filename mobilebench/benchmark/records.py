@@ -130,6 +130,8 @@ def record_problems(rec) -> List[str]:
     if samples is not None and not (isinstance(samples, str) and samples.endswith('.npz') and not osp.isabs(samples)
                                     and '..' not in samples.replace('\\', '/').split('/')):
         problems.append(f'`samples` = {samples!r} is not a .npz path inside the results folder')
+    if rec.get('samples_error') is not None and not isinstance(rec['samples_error'], str):
+        problems.append('`samples_error` is not a string')
     if rec.get('error') is not None and not isinstance(rec['error'], str):
         problems.append('`error` is not a string')
     return problems
