@@ -212,6 +212,9 @@ def analyse(data: Dict, loader: Optional[Callable] = None, progress: bool = Fals
             except ItemMismatchError as exc:
                 problems.append(dict(run_id=f'{task}/{bb}', kind='mismatch', detail=str(exc)))
                 out['rows'][task][bb]['note'] = 'seed interval only: seeds tested on different items'
+            except Exception as exc:  # a metric that cannot be recomputed on some resample: listed, not fatal
+                problems.append(dict(run_id=f'{task}/{bb}', kind='bootstrap', detail=f'{type(exc).__name__}: {exc}'))
+                out['rows'][task][bb]['note'] = 'seed interval only: the bootstrap failed (see the problems)'
             continue
         base, base_runs = other
         try:
@@ -220,6 +223,11 @@ def analyse(data: Dict, loader: Optional[Callable] = None, progress: bool = Fals
             problems.append(dict(run_id=f'{task}: {bb} vs {base}', kind='mismatch', detail=str(exc)))
             res = dict(diff=None, low=None, high=None, verdict=NOT_TESTED,
                        method='error: not tested on the same items (see the problems)')
+        except Exception as exc:  # a metric that cannot be recomputed on some resample: listed, not fatal
+            problems.append(dict(run_id=f'{task}: {bb} vs {base}', kind='bootstrap',
+                                 detail=f'{type(exc).__name__}: {exc}'))
+            res = dict(diff=None, low=None, high=None, verdict=NOT_TESTED,
+                       method='error: the paired bootstrap failed (see the problems)')
         out['pairs'][task].append(dict(block=bb, baseline=base, **res))
     data['analysis'] = out
     data.setdefault('problems', []).extend(problems)
