@@ -207,12 +207,17 @@ def test_tools_test_writes_metrics_json(tmp_path):
             'test_dataloader.persistent_workers=False', 'default_hooks.visualization.draw=False']
     proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'test.py'),
                            osp.join(REPO, 'configs/detection/ssdlite_320_mobilenetv2_x1.0_voc.py'), str(ckpt),
-                           '--work-dir', str(tmp_path / 'test'), '--out-json', str(out), '--cfg-options', *opts],
+                           '--work-dir', str(tmp_path / 'test'), '--out-json', str(out),
+                           '--samples', str(tmp_path / 'samples.npz'), '--cfg-options', *opts],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads(out.read_text())
     metrics = metrics.get('metrics', metrics)
     _check_metrics(metrics, 'pascal_voc/mAP')
+    # --samples: the per-image results reproduce the reported mAP (mobilebench.benchmark.samples)
+    from mobilebench.benchmark.samples import load_item_metric
+    item = load_item_metric(str(tmp_path / 'samples.npz'), 'pascal_voc/mAP')
+    assert item(list(range(item.n))) == metrics['pascal_voc/mAP'] and list(item.ids) == ['000001']
 
 
 # ---------------------------------------------------------------------------------------- datasets

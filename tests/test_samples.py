@@ -358,12 +358,13 @@ def test_coco_bbox_identity_and_resamples_equal_mmdet_coco_metric(tmp_path):
     m = load_item_metric(path)
     assert m.name == 'coco/bbox_mAP' and list(m.ids) == ids and m(np.arange(m.n)) == reported['coco/bbox_mAP']
     assert 0.1 < m.reported < 0.9
-    ap50 = load_item_metric(path, 'coco/bbox_mAP_50')
+    every = {name: load_item_metric(path, name) for name in available_metrics(path)}  # each checks the identity
+    assert set(every) == {f'coco/bbox_{k}' for k in ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l')}
     for idx in ([0, 0, 2, 5, 5, 5], [1, 3, 4], [5, 4, 3, 2, 1, 0]):
         dup = tmp_path / 'dup.json'
         dup.write_text(json.dumps(_duplicate_coco(gt, [ids[i] for i in idx])))
         ref = run(dup, [(j + 1, ids[i]) for j, i in enumerate(idx)], tmp_path / 'ref.npz')
-        assert m(np.array(idx)) == ref['coco/bbox_mAP'] and ap50(np.array(idx)) == ref['coco/bbox_mAP_50']
+        assert {name: f(np.array(idx)) for name, f in every.items()} == {name: ref[name] for name in every}
 
 
 def _pose_meta():
@@ -402,11 +403,15 @@ def test_coco_keypoints_identity_and_resamples_equal_mmpose_coco_metric(tmp_path
     ids = sorted(im['id'] for im in gt['images'])
     assert list(m.ids) == ids and m.item == 'image' and m(np.arange(m.n)) == reported['coco/AP']
     assert 0.1 < m.reported < 0.95
+    # AP statistics take the fast path, AR ones the library's accumulate: all equal the library
+    every = {name: load_item_metric(path, name) for name in available_metrics(path)}
+    assert len(every) == 10
     for idx in ([0, 0, 1, 3], [2, 3], [3, 2, 1, 0, 0]):
         dup = _duplicate_coco(base, [ids[i] for i in idx])
         dup_file = tmp_path / 'dup.json'
         dup_file.write_text(json.dumps(dup))
-        assert m(np.array(idx)) == run(dup_file, dup, tmp_path / 'ref.npz')['coco/AP']
+        ref = run(dup_file, dup, tmp_path / 'ref.npz')
+        assert {name: f(np.array(idx)) for name, f in every.items()} == {name: float(ref[name]) for name in every}
 
 
 # ----------------------------------------------------------------------------------------------- re-ID
@@ -438,3 +443,63 @@ def test_market1501_identity_and_resamples_equal_evaluate_ranking(tmp_path):
         ref = evaluate_ranking(dist[idx], [q[i]['pid'] for i in idx], [s['pid'] for s in g],
                                [q[i]['camid'] for i in idx], [s['camid'] for s in g])
         assert m(idx) == ref['mAP'] and r1(idx) == ref['cmc'][1]
+
+
+def test_voc_file_ground_truth_is_the_datasets(tmp_path):
+    """The ground truth in the file is the dataset's annotation of each image (a real VOC XML through mmdet's
+    LoadAnnotations); results that do not match their dataset image are refused."""
+    import xml.etree.ElementTree as ET
+
+    from mmdet.evaluation import VOCMetric
+    from mmengine.registry import init_default_scope
+
+    from mobilebench.datasets.voc import VOCDataset
+    init_default_scope('mmdet')
+    root = osp.join(osp.dirname(osp.abspath(__file__)), 'data', 'detection', 'VOCdevkit')
+    classes = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable',
+               'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor')
+    ds = VOCDataset(data_root=root + '/', ann_file='VOC2007/ImageSets/Main/test.txt',
+                    data_prefix=dict(sub_data_root='VOC2007/'), test_mode=True, metainfo=dict(classes=classes),
+                    pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True),
+                              dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape'))])
+    samples = []
+    for i in range(len(ds)):
+        d = ds[i]['data_samples'].to_dict()
+        gt = d['gt_instances']
+        d['pred_instances'] = dict(bboxes=gt['bboxes'].tensor + 2, scores=torch.linspace(0.9, 0.5, len(gt['labels'])),
+                                   labels=gt['labels'])
+        samples.append(d)
+    metric = VOCMetric(eval_mode='11points')
+    metric.dataset_meta = ds.metainfo
+    _evaluate_and_dump(metric, samples, tmp_path / 'voc.npz', dataset=ds)
+    with np.load(tmp_path / 'voc.npz', allow_pickle=False) as npz:
+        ids, boxes, labels, ignore = npz['s0.ids'], npz['s0.gt_bboxes'], npz['s0.gt_labels'], npz['s0.gt_ignore']
+    assert list(ids) == ['000001']
+    objects = ET.parse(osp.join(root, 'VOC2007', 'Annotations', '000001.xml')).findall('object')
+    want = sorted((classes.index(o.find('name').text), int(o.find('difficult').text),
+                   *[float(o.find('bndbox').find(k).text) for k in ('xmin', 'ymin', 'xmax', 'ymax')]) for o in objects)
+    got = sorted((int(l), int(g), *b) for l, g, b in zip(labels, ignore, boxes.tolist()))
+    assert [w[:2] for w in want] == [g[:2] for g in got]  # class and difficult flag of every XML object
+    # boxes: the XML's (VOCDataset keeps VOC's 1-based pixel coordinates as mmdet does: x - 1)
+    assert np.allclose([g[2:] for g in got], [[v - 1 for v in w[2:]] for w in want])
+    metric = VOCMetric(eval_mode='11points')
+    metric.dataset_meta = ds.metainfo
+    samples[0]['gt_instances']['bboxes'] = samples[0]['gt_instances']['bboxes'].tensor + 5  # not the dataset's
+    with pytest.raises(ValueError, match='image "000001"'):
+        _evaluate_and_dump(metric, samples, tmp_path / 'bad.npz', dataset=ds)
+
+
+@pytest.mark.parametrize('mode', ['11points', 'area'])
+def test_vectorised_average_precision_equals_mmdet(mode):
+    from mmdet.evaluation.functional import average_precision as mmdet_ap
+
+    from mobilebench.benchmark.samples import average_precision
+    rng = np.random.default_rng(9)
+    for n in (0, 1, 7, 300):
+        tp = np.cumsum(rng.random(n) < 0.6).astype(np.float32)
+        fp = np.cumsum(np.ones(n, np.float32)) - tp
+        eps = np.finfo(np.float32).eps
+        num_gts = np.array([max(int(tp[-1]) if n else 1, 1) + int(rng.integers(0, 3))])
+        recalls = (tp[None] / np.maximum(num_gts[:, None], eps))[0]
+        precisions = (tp[None] / np.maximum(tp[None] + fp[None], eps))[0]
+        assert average_precision(recalls, precisions, mode) == mmdet_ap(recalls, precisions, mode)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os.path as osp
 from collections import defaultdict
 from typing import Dict, List, Optional, Tuple
 
@@ -222,7 +223,7 @@ def _market1501(cap: Captured, dataset) -> List[Section]:
     for i in np.flatnonzero(~np.isnan(full['ap'])):  # each valid query alone: its CMC is 0 or 1 at every rank
         one = evaluate_ranking(dist[i:i + 1], q_pids[i:i + 1], g_pids, q_cams[i:i + 1], g_cams, ranks)
         hits[i] = [one['cmc'][r] == 1.0 for r in ranks]
-    ids = _dataset_ids(dataset, len(cap.results), 'img_path')
+    ids = [osp.basename(str(i)) for i in _dataset_ids(dataset, len(cap.results), 'img_path')]  # Market-1501 names
     return [Section(kind='ranking', metric='mobilebench.Market1501Metric', prefix=_prefix(metric),
                     reported=_reported(cap), item='query', params=dict(ranks=ranks),
                     arrays=dict(ids=np.asarray(ids)[[i for i, _ in query]], ap=full['ap'], cmc_hits=hits,
@@ -252,6 +253,8 @@ def _voc(cap: Captured, dataset) -> List[Section]:
             gt_i.append(np.full(len(boxes), i, np.int64))
             gt_ign.append(np.full(len(boxes), ignore))
     ids = _dataset_ids(dataset, len(cap.results), 'img_id')
+    if dataset is not None:
+        _check_voc_ground_truth(cap.results, dataset, ids)
     return [Section(kind='voc', metric='mmdet.VOCMetric', prefix=_prefix(metric), reported=_reported(cap),
                     item='image', params=dict(num_classes=num_classes, iou_thrs=[float(t) for t in metric.iou_thrs],
                                               eval_mode=metric.eval_mode, scale_ranges=None),
@@ -259,6 +262,27 @@ def _voc(cap: Captured, dataset) -> List[Section]:
                                 det_labels=np.concatenate(det_l), det_image=np.concatenate(det_i),
                                 gt_bboxes=np.concatenate(gt_b), gt_labels=np.concatenate(gt_l),
                                 gt_image=np.concatenate(gt_i), gt_ignore=np.concatenate(gt_ign)))]
+
+
+def _check_voc_ground_truth(results, dataset, ids) -> None:
+    """Each image's ground truth as the metric received it must be the dataset's annotation of that image (same
+    boxes, labels and ignore flags): the per-image results are aligned with the dataset they claim to come from."""
+    def rows(boxes, labels, ignore):
+        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        out = np.hstack([boxes, np.asarray(labels, np.float32).reshape(-1, 1), np.full((len(boxes), 1), ignore)])
+        return out[np.lexsort(out.T[::-1])]
+
+    for i, (ann, _) in enumerate(results):
+        got = np.vstack([rows(ann['bboxes'], ann['labels'], 0), rows(ann['bboxes_ignore'], ann['labels_ignore'], 1)])
+        inst = dataset.get_data_info(i).get('instances', [])
+        want = np.vstack([rows([x['bbox'] for x in inst if not x.get('ignore_flag', 0)],
+                               [x['bbox_label'] for x in inst if not x.get('ignore_flag', 0)], 0),
+                          rows([x['bbox'] for x in inst if x.get('ignore_flag', 0)],
+                               [x['bbox_label'] for x in inst if x.get('ignore_flag', 0)], 1)])
+        if got.shape != want.shape or not np.allclose(got, want, atol=1e-3):
+            raise ValueError(f'--samples: the ground truth the VOC metric received for image "{ids[i]}" (result {i}) '
+                             f'is not the dataset\'s annotation of it ({len(got)} vs {len(want)} boxes); the results '
+                             f'are not in dataset order, or the test pipeline changes the boxes')
 
 
 def _coco_gt(coco) -> Dict:

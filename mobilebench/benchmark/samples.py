@@ -130,7 +130,7 @@ class ItemMetric:
     def __call__(self, indices) -> float:
         """The metric on the items at ``indices`` (integers in ``[0, n)``, repeats allowed)."""
         idx = np.asarray(indices)
-        if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+        if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):  # a list of ints is fine
             raise ValueError(f'{self.name}: indices must be a non-empty 1-D integer array, got {idx.dtype} '
                              f'{idx.shape}')
         if idx.min() < 0 or idx.max() >= self.n:
@@ -359,32 +359,57 @@ class _VOCMatches:
                     tp, fp = tpfp_default(dets_i, gt_box[g & ~gt_ign], gt_box[g & gt_ign], thr, None, True)
                     tp_c.append(tp)
                     fp_c.append(fp)
-                tps.append(np.hstack(tp_c))
-                fps.append(np.hstack(fp_c))
+                tps.append(np.hstack(tp_c)[0])
+                fps.append(np.hstack(fp_c)[0])
             self.cls.append(dict(scores=det[d_sel, -1].copy(), counts=counts, starts=starts, num_gts=num_gts,
                                  tp=tps, fp=fps))
 
     def mean_ap(self, idx: np.ndarray, t: int) -> float:
         """mmdet ``eval_map``'s mean AP at IoU threshold ``t`` on the images ``idx`` (same arithmetic)."""
-        from mmdet.evaluation.functional import average_precision
         aps = []
+        eps = np.finfo(np.float32).eps
         for c in self.cls:
-            num_gts = np.zeros(1, dtype=int)
-            num_gts[0] = c['num_gts'][idx].sum()
+            num_gts = int(c['num_gts'][idx].sum())
             counts = c['counts'][idx]
-            total = int(counts.sum())
-            # positions of the resampled images' detections, image after image
+            # positions of the resampled images' detections, image after image (eval_map's np.vstack order)
             pos = np.repeat(c['starts'][idx] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) \
-                + np.arange(total)
-            sort_inds = np.argsort(-c['scores'][pos])
-            tp = np.cumsum(c['tp'][t][:, pos][:, sort_inds], axis=1)
-            fp = np.cumsum(c['fp'][t][:, pos][:, sort_inds], axis=1)
-            eps = np.finfo(np.float32).eps
-            recalls = (tp / np.maximum(num_gts[:, np.newaxis], eps))[0, :]
-            precisions = (tp / np.maximum((tp + fp), eps))[0, :]
-            if num_gts.item() > 0:
+                + np.arange(int(counts.sum()))
+            order = pos[np.argsort(-c['scores'][pos])]  # eval_map: np.argsort(-cls_dets[:, -1])
+            tp = np.cumsum(c['tp'][t][order])  # float32, as eval_map's cumsum of tpfp_default's float32 arrays
+            fp = np.cumsum(c['fp'][t][order])
+            recalls = tp / np.maximum(np.array([num_gts]), eps)[0]
+            precisions = tp / np.maximum((tp + fp), eps)
+            if num_gts > 0:
                 aps.append(average_precision(recalls, precisions, self.eval_mode))
         return np.array(aps).mean().item() if aps else 0.0
+
+
+def average_precision(recalls: np.ndarray, precisions: np.ndarray, mode: str = 'area') -> np.float32:
+    """``mmdet.evaluation.functional.average_precision`` of one recall/precision curve, vectorised: the same float32
+    result (its per-threshold and per-detection Python loops become a suffix maximum; the tests compare the two).
+
+    Args:
+        recalls: (N,) non-decreasing recalls of the detections ranked by score.
+        precisions: (N,) precisions.
+        mode: ``'area'`` (area under the interpolated curve) or ``'11points'`` (VOC07: mean of the interpolated
+            precision at recall 0, 0.1, ..., 1).
+    """
+    if mode == 'area':
+        mrec = np.concatenate([[0.], recalls, [1.]]).astype(recalls.dtype, copy=False)
+        mpre = np.concatenate([[0.], precisions, [0.]]).astype(recalls.dtype, copy=False)
+        mpre = np.maximum.accumulate(mpre[::-1])[::-1]  # the running maximum from the right
+        ind = np.where(mrec[1:] != mrec[:-1])[0]
+        return np.float32(np.sum((mrec[ind + 1] - mrec[ind]) * mpre[ind + 1]))
+    if mode == '11points':
+        # max precision over recall >= thr: recalls are non-decreasing, so a suffix starting at searchsorted
+        suffix_max = np.maximum.accumulate(precisions[::-1])[::-1] if len(precisions) else precisions
+        ap = np.zeros(1, dtype=np.float32)
+        for thr in np.arange(0, 1 + 1e-3, 0.1):
+            start = np.searchsorted(recalls, thr, side='left')
+            ap[0] += suffix_max[start] if start < len(recalls) else 0
+        ap /= 11
+        return ap[0]
+    raise ValueError(f'Unrecognized mode {mode!r}, only "area" and "11points" are supported')
 
 
 def _voc(sec: Section):
@@ -410,14 +435,32 @@ def _voc(sec: Section):
 
 
 # ----------------------------------------------------------------------------------------------- COCO
+# COCOeval.summarize's AP entries: stats index -> (iouThr, areaRng, maxDets); 'M2' is params.maxDets[2]
+_COCO_AP_STATS = {
+    'bbox': {0: (None, 'all', 100), 1: (.5, 'all', 'M2'), 2: (.75, 'all', 'M2'), 3: (None, 'small', 'M2'),
+             4: (None, 'medium', 'M2'), 5: (None, 'large', 'M2')},
+    'keypoints': {0: (None, 'all', 20), 1: (.5, 'all', 20), 2: (.75, 'all', 20), 3: (None, 'medium', 20),
+                  4: (None, 'large', 20)},
+    'keypoints_crowd': {0: (None, 'all', 20), 1: (.5, 'all', 20), 2: (.75, 'all', 20)},
+}
+
+
 class _CocoImages:
-    """``COCOeval.evaluateImg`` of every (category, area range, image) once; any resample is then one
-    ``accumulate`` + ``summarize`` over the resampled images' entries (pycocotools or xtcocotools)."""
+    """``COCOeval.evaluateImg`` of every (category, area range, image) once (pycocotools / xtcocotools, with the
+    metric's parameters); a resample then only accumulates the resampled images' entries.
+
+    AP statistics take the fast path :meth:`ap`: ``accumulate`` + ``summarize`` for one (area range, max
+    detections), in numpy over precomputed per-image arrays, with the library's arithmetic (the same concatenation,
+    ``mergesort`` by score, cumulative sums, interpolated precision at the recall thresholds and mean over the
+    entries > -1). Other statistics (AR) run the library's own ``accumulate`` + ``summarize`` on the resampled
+    entries (:meth:`stats`). Both equal the library on the identity and on duplicated images (tests).
+    """
 
     def __init__(self, sec: Section):
         p = sec.params
         gt, dt = _from_blob(sec.arrays['gt_json']), _from_blob(sec.arrays['dt_json'])
-        if p['evaluator'] == 'xtcocotools':
+        self.xtcoco = p['evaluator'] == 'xtcocotools'
+        if self.xtcoco:
             from xtcocotools.coco import COCO
             from xtcocotools.cocoeval import COCOeval
         else:
@@ -428,7 +471,7 @@ class _CocoImages:
             coco.dataset = gt
             coco.createIndex()
             coco_dt = coco.loadRes(dt) if dt else COCO()
-            if p['evaluator'] == 'xtcocotools':
+            if self.xtcoco:
                 ev = COCOeval(coco, coco_dt, p['iou_type'], np.asarray(p['sigmas'], np.float64), p['use_area'])
                 ev.params.useSegm = None
             else:
@@ -438,12 +481,16 @@ class _CocoImages:
                     setattr(ev.params, key, np.asarray(p[key]) if key == 'iouThrs' else list(p[key]))
             ev.evaluate()
         self.ev = ev
+        self.iou_type = p['iou_type']
         self.evalImgs = ev.evalImgs
         self.img_ids = list(ev._paramsEval.imgIds)  # sorted unique: the order of evaluateImg's entries
         self.n_cats = len(ev._paramsEval.catIds) if ev._paramsEval.useCats else 1
         self.n_areas = len(ev._paramsEval.areaRng)
+        self.params = ev.params
+        self.per_image = {}
         self.last = (None, None)
 
+    # ------------------------------------------------------------------ library path (any statistic)
     def stats(self, idx: np.ndarray) -> np.ndarray:
         if self.last[0] is not None and np.array_equal(self.last[0], idx):
             return self.last[1]
@@ -461,6 +508,71 @@ class _CocoImages:
         self.last = (idx.copy(), stats)
         return stats
 
+    # ------------------------------------------------------------------ fast path (AP statistics)
+    def _arrays(self, a: int, max_det: int):
+        """Per category: every image's top-``max_det`` scores, TP / FP flags (T, d) and non-ignored gt count."""
+        key = (a, max_det)
+        if key not in self.per_image:
+            n = len(self.img_ids)
+            T = len(self.params.iouThrs)
+            cats = []
+            for k in range(self.n_cats):
+                entries = self.evalImgs[k * self.n_areas * n + a * n:k * self.n_areas * n + (a + 1) * n]
+                present = np.array([e is not None for e in entries])
+                counts = np.array([min(len(e['dtScores']), max_det) if e is not None else 0 for e in entries])
+                npig = np.array([np.count_nonzero(np.asarray(e['gtIgnore']) == 0) if e is not None else 0
+                                 for e in entries])
+                scores = np.concatenate([np.asarray(e['dtScores'][0:max_det], np.float64) for e in entries
+                                         if e is not None] or [np.zeros(0)])
+                dtm = np.concatenate([e['dtMatches'][:, 0:max_det] for e in entries if e is not None]
+                                     or [np.zeros((T, 0))], axis=1)
+                dtig = np.concatenate([e['dtIgnore'][:, 0:max_det] for e in entries if e is not None]
+                                      or [np.zeros((T, 0), bool)], axis=1).astype(bool)
+                matched = dtm >= 0 if self.xtcoco else dtm.astype(bool)  # xtcocotools: -1 = unmatched
+                cats.append(dict(present=present, counts=counts, npig=npig,
+                                 starts=np.concatenate([[0], np.cumsum(counts)[:-1]]), scores=scores,
+                                 tps=matched & ~dtig, fps=~matched & ~dtig))
+            self.per_image[key] = cats
+        return self.per_image[key]
+
+    def ap(self, idx: np.ndarray, iou_thr, area: str, max_dets) -> float:
+        """``summarize``'s ``_summarize(1, iouThr, areaRng, maxDets)`` after ``accumulate`` on the images ``idx``."""
+        p = self.params
+        aind = [i for i, lbl in enumerate(p.areaRngLbl) if lbl == area]
+        mind = [i for i, m in enumerate(p.maxDets) if m == max_dets]
+        if not aind or not mind:
+            return -1.0
+        rec_thrs = p.recThrs
+        T, R = len(p.iouThrs), len(rec_thrs)
+        precision = -np.ones((T, R, self.n_cats))
+        for k, c in enumerate(self._arrays(aind[0], p.maxDets[mind[0]])):
+            if not c['present'][idx].any():
+                continue
+            npig = int(c['npig'][idx].sum())
+            if npig == 0:
+                continue
+            counts = c['counts'][idx]
+            pos = np.repeat(c['starts'][idx] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) \
+                + np.arange(int(counts.sum()))
+            order = pos[np.argsort(-c['scores'][pos], kind='mergesort')]
+            tp_sum = np.cumsum(c['tps'][:, order], axis=1).astype(np.float64)
+            fp_sum = np.cumsum(c['fps'][:, order], axis=1).astype(np.float64)
+            nd = tp_sum.shape[1]
+            rc = tp_sum / npig
+            pr = tp_sum / (fp_sum + tp_sum + np.spacing(1))
+            pr = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]  # the library's right-to-left maximum
+            for t in range(T):
+                inds = np.searchsorted(rc[t], rec_thrs, side='left')
+                q = np.zeros(R)
+                ok = inds < nd
+                q[ok] = pr[t, inds[ok]]
+                precision[t, :, k] = q
+        s = precision
+        if iou_thr is not None:
+            s = s[np.where(iou_thr == p.iouThrs)[0]]
+        s = s[s > -1]
+        return float(np.mean(s)) if len(s) else -1.0
+
 
 def _coco(sec: Section):
     cache = {}
@@ -474,8 +586,15 @@ def _coco(sec: Section):
 
     def stat(i):
         c = images()
+        spec = _COCO_AP_STATS.get(sec.params['iou_type'], {}).get(i)
+        if spec is not None:
+            iou_thr, area, max_dets = spec
+            max_dets = c.params.maxDets[2] if max_dets == 'M2' else max_dets
+            value = lambda idx: c.ap(idx, iou_thr, area, max_dets)  # noqa: E731
+        else:
+            value = lambda idx: c.stats(idx)[i]  # noqa: E731
         if rounded:  # mmdet's CocoMetric: float(f'{round(val, 3)}')
-            return lambda idx: float(f'{round(c.stats(idx)[i], 3)}')
-        return lambda idx: float(c.stats(idx)[i])
+            return lambda idx: float(f'{round(value(idx), 3)}')
+        return lambda idx: float(value(idx))
 
     return {sec.key(name): (lambda i=i: stat(i)) for name, i in sec.params['stat_index'].items()}
