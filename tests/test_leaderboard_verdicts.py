@@ -211,3 +211,24 @@ def test_comparisons_config_key(tmp_path, monkeypatch):
                    "'mobilenetv3_large_x1.0')])\n")
     with pytest.raises(BenchmarkConfigError, match=r"mobilenetv3_large_x1.0.*not backbones of the sweep"):
         load_benchmark(str(bad))
+
+
+def test_a_metric_failing_on_a_resample_is_listed_not_fatal(tmp_path):
+    from mobilebench.benchmark.table import task_rows
+    from mobilebench.benchmark.verdicts import analyse
+
+    class NeedsAllItems:  # e.g. re-ID on a resample without any valid query
+        higher_is_better, name, n, ids = True, 'm', 20, np.arange(20)
+
+        def __call__(self, idx):
+            if len(set(idx.tolist())) < self.n:
+                raise ValueError('none of the resampled queries has a valid gallery match')
+            return 0.5
+
+    recs = [dict(run_id='t__a', task='t', backbone='a', status='ok', samples='a.npz', metrics={'m': 0.5})]
+    data = dict(tasks=dict(t=dict(metric='m')), runs=recs, problems=[], results_dir=str(tmp_path),
+                comparisons=dict(resamples=100))
+    analyse(data, loader=lambda path, name: NeedsAllItems())
+    (problem, ) = data['problems']
+    assert problem['kind'] == 'bootstrap' and 'none of the resampled queries' in problem['detail']
+    assert task_rows(data, 't')[0]['test'] is None and 'bootstrap failed' in task_rows(data, 't')[0]['test_note']

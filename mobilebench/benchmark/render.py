@@ -269,6 +269,7 @@ def plot_task(data: Dict, task: str) -> Optional[str]:
     if pub:
         ax.scatter([r['madds_m'] for r in pub], [r['value'] for r in pub], marker='*', s=120, color='#55a868',
                    label='published (single values, no interval)', zorder=3)
+    _limit_y(ax, mine, pub)
     ax.set_xlabel(f'MAdds (M) at the task input size, counted as {convention}')
     ax.set_ylabel(tdef.get('metric'))
     ax.set_title(tdef.get('title', task))
@@ -276,6 +277,22 @@ def plot_task(data: Dict, task: str) -> Optional[str]:
     ax.legend(fontsize=7, loc='best')
     fig.tight_layout()
     return _png(fig)
+
+
+def _limit_y(ax, mine: List[Dict], pub: List[Dict]) -> None:
+    """Keep the points readable: the y range covers every point and test-set interval with a margin; a seed
+    interval wider than that (2 seeds: t = 12.7) runs off the plot edge instead of squashing the points."""
+    ys = [r['value'] for r in mine + pub]
+    ys += [v for r in mine if r.get('test') for v in (r['test']['low'], r['test']['high'])]
+    lo, hi = min(ys), max(ys)
+    span = (hi - lo) or max(abs(hi) * 0.1, 1e-3)
+    limits = (lo - 0.6 * span, hi + 0.6 * span)
+    seed_lo = min([r['value'] - r['value_half'] for r in mine if r.get('value_half') is not None] or [lo])
+    seed_hi = max([r['value'] + r['value_half'] for r in mine if r.get('value_half') is not None] or [hi])
+    if seed_lo < limits[0] or seed_hi > limits[1]:
+        ax.set_ylim(*limits)
+        ax.text(0.99, 0.01, 'seed intervals run off the edge', transform=ax.transAxes, fontsize=7, ha='right',
+                va='bottom', color='#6b83a6')
 
 
 VERDICT_COLOURS = {'better': '#2e8b57', 'worse': '#c0392b', 'no significant difference': '#7f8c8d',

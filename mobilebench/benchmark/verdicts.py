@@ -23,6 +23,7 @@ The seed interval (Student t over seeds) of each row is computed by :func:`.tabl
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os.path as osp
 from typing import Callable, Dict, List, Optional
@@ -94,6 +95,7 @@ class _Runs:
         self.values = [finite(r['metrics'][metric]) for r in self.recs]
         self.items: List = []  # item metric per rec, or None
         self.note = ''
+        self.pooled: Optional[Callable] = None  # the memoised mean over seeds (_pooled)
 
     @property
     def run_ids(self) -> List[str]:
@@ -138,10 +140,23 @@ def _load_items(runs: _Runs, results_dir: str, metric: str, loader: Callable, pr
 
 
 def _pooled(runs: _Runs) -> Callable:
-    """The item metric averaged over seeds, after checking every seed saw the same items."""
-    for run_id, item in zip(runs.run_ids[1:], runs.items[1:]):
-        check_same_items(runs.run_ids[0], runs.items[0], run_id, item)
-    return sig.mean_over_seeds(runs.items)
+    """The item metric averaged over seeds, after checking every seed saw the same items; memoised per resample,
+    so the row's bootstrap and every paired bootstrap of this backbone (same seed, same resamples) compute the
+    metric once per resample."""
+    if runs.pooled is None:
+        for run_id, item in zip(runs.run_ids[1:], runs.items[1:]):
+            check_same_items(runs.run_ids[0], runs.items[0], run_id, item)
+        mean = sig.mean_over_seeds(runs.items)
+        cache: Dict[bytes, float] = {}
+
+        def pooled(idx):
+            key = hashlib.blake2b(np.ascontiguousarray(idx, np.int64).tobytes(), digest_size=16).digest()
+            if key not in cache:
+                cache[key] = mean(idx)
+            return cache[key]
+
+        runs.pooled = pooled
+    return runs.pooled
 
 
 def _compare(a: _Runs, b: _Runs, settings: Dict, higher_is_better: bool) -> Dict:
@@ -212,6 +227,9 @@ def analyse(data: Dict, loader: Optional[Callable] = None, progress: bool = Fals
             except ItemMismatchError as exc:
                 problems.append(dict(run_id=f'{task}/{bb}', kind='mismatch', detail=str(exc)))
                 out['rows'][task][bb]['note'] = 'seed interval only: seeds tested on different items'
+            except Exception as exc:  # a metric that cannot be recomputed on some resample: listed, not fatal
+                problems.append(dict(run_id=f'{task}/{bb}', kind='bootstrap', detail=f'{type(exc).__name__}: {exc}'))
+                out['rows'][task][bb]['note'] = 'seed interval only: the bootstrap failed (see the problems)'
             continue
         base, base_runs = other
         try:
@@ -220,6 +238,11 @@ def analyse(data: Dict, loader: Optional[Callable] = None, progress: bool = Fals
             problems.append(dict(run_id=f'{task}: {bb} vs {base}', kind='mismatch', detail=str(exc)))
             res = dict(diff=None, low=None, high=None, verdict=NOT_TESTED,
                        method='error: not tested on the same items (see the problems)')
+        except Exception as exc:  # a metric that cannot be recomputed on some resample: listed, not fatal
+            problems.append(dict(run_id=f'{task}: {bb} vs {base}', kind='bootstrap',
+                                 detail=f'{type(exc).__name__}: {exc}'))
+            res = dict(diff=None, low=None, high=None, verdict=NOT_TESTED,
+                       method='error: the paired bootstrap failed (see the problems)')
         out['pairs'][task].append(dict(block=bb, baseline=base, **res))
     data['analysis'] = out
     data.setdefault('problems', []).extend(problems)
