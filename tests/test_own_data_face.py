@@ -27,7 +27,8 @@ ARCFACE_DST = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.736
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('build_face_bin', osp.join(ROOT, 'tools', 'data', 'build_face_bin.py'))
+    spec = importlib.util.spec_from_file_location('build_face_bin',
+                                                  osp.join(ROOT, 'tools', 'data', 'build_face_bin.py'))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
