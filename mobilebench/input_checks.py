@@ -63,10 +63,15 @@ def _fix_paths_hint(ds) -> str:
 
 
 def _frame_paths(ds, info) -> List[str]:
+    """First and last frame of a rawframe folder (``filename_tmpl``, ``start_index``, ``total_frames``)."""
     tmpl = getattr(ds, 'filename_tmpl', 'img_{:05}.jpg')
     start = int(getattr(ds, 'start_index', 1))
     total = int(info.get('total_frames', 1) or 1)
-    return [osp.join(info['frame_dir'], tmpl.format(start)), osp.join(info['frame_dir'], tmpl.format(start + total - 1))]
+    try:
+        names = [tmpl.format(start), tmpl.format(start + total - 1)]
+    except (IndexError, KeyError):  # flow templates ('{}_{:05d}.jpg' for x / y): not checked frame by frame
+        return []
+    return [osp.join(info['frame_dir'], n) for n in names]
 
 
 def _decode_file(path: str, kind: str) -> Optional[str]:
@@ -109,18 +114,21 @@ def check_dataset_files(ds, path: str, decode_samples: int = 16, logger=None) ->
         if isinstance(info.get('filename'), str):
             files.setdefault(info['filename'], ('video', 'filename', i))
         if isinstance(info.get('frame_dir'), str):
+            if not osp.isdir(info['frame_dir']):
+                files.setdefault(info['frame_dir'], ('frames', 'frame_dir', i))
             for p in _frame_paths(ds, info):
                 files.setdefault(p, ('image', 'frame_dir', i))
         if info.get('img_bytes') is not None:
             blobs.append((i, info['img_bytes'], info.get('source', i)))
-    missing = [(p, field, i) for p, (_, field, i) in files.items() if not osp.isfile(p)]
+    missing = [(p, field, i) for p, (kind, field, i) in files.items()
+               if not (osp.isdir(p) if kind == 'frames' else osp.isfile(p))]
     if missing:
         examples = '; '.join(f'{p!r} (field {field!r} of annotation {i})' for p, field, i in missing[:3])
         raise InputCheckError(f'{_describe(path, ds)}: {len(missing)} of the {len(files)} files referenced by the '
                               f'annotations do not exist, e.g. {examples}. Fix: {_fix_paths_hint(ds)}.')
     decoded = 0
     if decode_samples > 0:
-        entries = list(files.items())
+        entries = [e for e in files.items() if e[1][0] != 'frames']
         for j in sorted(set(np.linspace(0, len(entries) - 1, min(decode_samples, len(entries))).astype(int))
                         if entries else []):
             p, (kind, field, i) = entries[j]
@@ -140,9 +148,10 @@ def check_dataset_files(ds, path: str, decode_samples: int = 16, logger=None) ->
                                       f'tools/data/pack_face_recordio.py).')
             decoded += 1
     if logger is not None:
-        n = len(files) + len(blobs)
-        logger.info(f'input check {_describe(path, ds)}: {len(files)} referenced files exist (all checked); '
-                    f'{decoded} of {n} decoded (an evenly spaced sample)')
+        what = [f'{len(files)} referenced files exist (all checked)'] if files else []
+        what += [f'{len(blobs)} embedded images'] if blobs else []
+        logger.info(f'input check {_describe(path, ds)}: {", ".join(what)}; {decoded} of '
+                    f'{len(files) + len(blobs)} decoded (an evenly spaced sample)')
     return dict(files=len(files), decoded=decoded)
 
 

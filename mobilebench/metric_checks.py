@@ -14,7 +14,7 @@
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional
 
 from mmengine.hooks import Hook
 

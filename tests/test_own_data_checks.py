@@ -34,9 +34,10 @@ def test_pose_missing_image_fails_before_training(tmp_path):
     from mobilebench.input_checks import InputCheckHook
     from mobilebench.metric_checks import MetricSanityHook
     assert {InputCheckHook, MetricSanityHook} <= {type(h) for h in runner.hooks}  # what the tools build
-    with pytest.raises(InputCheckError, match=r"train_dataloader.dataset \(CocoKeypointDataset, ann_file .*test_coco.json"
-                                              r"'\): 1 of the 4 files .* do not exist, e.g. '.*000000196141.jpg' \(field "
-                                              r"'img_path' of annotation entry \d+, img_id 196141\). Fix: .*data_prefix"):
+    expected = (r"train_dataloader.dataset \(CocoKeypointDataset, ann_file .*test_coco.json'\): 1 of the 4 files .* "
+                r"do not exist, e.g. '.*000000196141.jpg' \(field 'img_path' of annotation entry \d+, img_id 196141\). "
+                r"Fix: .*data_prefix")
+    with pytest.raises(InputCheckError, match=expected):
         runner.train()
     assert runner.iter == 0 and not glob.glob(str(tmp_path / 'work' / '*.pth'))
 
@@ -55,7 +56,8 @@ def _face_cfg(tmp_path, bin_path, save_best):
     cfg.model.loss.num_classes = 10
     cfg.train_dataloader.dataset = dict(type='FaceImageFolderDataset', data_root=str(tmp_path / 'ids'),
                                         pipeline=cfg.train_pipeline)
-    val = dict(batch_size=10, num_workers=0, persistent_workers=False, sampler=dict(type='DefaultSampler', shuffle=False),
+    val = dict(batch_size=10, num_workers=0, persistent_workers=False,
+               sampler=dict(type='DefaultSampler', shuffle=False),
                dataset=dict(type='FaceVerificationBin', ann_file=bin_path, pipeline=cfg.test_pipeline))
     cfg = shorten_schedule(cfg, str(tmp_path / 'work'), max_iters=2, batch_size=5)
     cfg.val_dataloader, cfg.val_cfg, cfg.val_evaluator = val, dict(type='ValLoop'), dict(type='FaceVerificationMetric')
@@ -79,8 +81,8 @@ def test_face_pair_count_and_save_best_fail_before_training(tmp_path):
     mine = str(tmp_path / 'mine.bin')
     build_verification_bin(PHOTOS, osp.join(PHOTOS, 'pairs.csv'), mine, 'none')
     runner = _runner(_face_cfg(tmp_path / 'b', mine, 'lfw/accuracy'))
-    with pytest.raises(InputCheckError, match=r"default_hooks.checkpoint.save_best = 'lfw/accuracy', but the validation "
-                                              r"metrics will be \['mine/accuracy', 'mine/accuracy_std', "
+    with pytest.raises(InputCheckError, match=r"default_hooks.checkpoint.save_best = 'lfw/accuracy', but the "
+                                              r"validation metrics will be \['mine/accuracy', 'mine/accuracy_std', "
                                               r"'mine/tar@far1e-3', .*Fix: `--cfg-options "
                                               r"default_hooks.checkpoint.save_best=mine/accuracy`"):
         runner.train()
@@ -168,7 +170,8 @@ def test_video_that_does_not_decode_is_named(tmp_path):
     ds = DATASETS.build(dict(type='mobilebench.VideoListDataset', ann_file=str(tmp_path / 'list.txt'),
                              data_prefix=dict(video=str(tmp_path / 'videos')), pipeline=[]))
     with pytest.raises(InputCheckError, match=r"val_dataloader.dataset \(VideoListDataset, .*\): '.*Archery/b.mp4' "
-                                              r"\(field 'filename' of annotation entry 1\) exists but cannot be decoded"):
+                                              r"\(field 'filename' of annotation entry 1\) exists but cannot be "
+                                              r"decoded"):
         check_dataset_files(ds, 'val_dataloader.dataset')
     (tmp_path / 'list.txt').write_text('ApplyEyeMakeup/a.avi 0\n')
     ds = DATASETS.build(dict(type='mobilebench.VideoListDataset', ann_file=str(tmp_path / 'list.txt'),

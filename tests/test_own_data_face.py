@@ -7,6 +7,7 @@ fit written here with the ArcFace template's published coordinates, and the expe
 direct implementation of insightface's 10-fold rule below.
 """
 import importlib.util
+import os
 import os.path as osp
 import pickle
 
@@ -27,7 +28,8 @@ ARCFACE_DST = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.736
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('build_face_bin', osp.join(ROOT, 'tools', 'data', 'build_face_bin.py'))
+    spec = importlib.util.spec_from_file_location('build_face_bin',
+                                                  osp.join(ROOT, 'tools', 'data', 'build_face_bin.py'))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -121,7 +123,23 @@ def test_built_bin_evaluates_with_the_suites_metric(built):
     px /= np.linalg.norm(px, axis=1, keepdims=True)
     dist = ((px[0::2] - px[1::2]) ** 2).sum(1)
     assert metrics['mine/accuracy'] == pytest.approx(_reference_accuracy(dist, np.array(issame)))
+    unnormalised = np.stack([(cv2.imdecode(np.frombuffer(b, np.uint8), cv2.IMREAD_COLOR).astype(np.float64) - 127.5)
+                             / 127.5 for b in bins]).reshape(len(bins), -1)
+    assert metrics['mine/xnorm'] == pytest.approx(np.linalg.norm(unnormalised, axis=1).mean(), rel=1e-5)
     assert metrics['mine/degenerate'] == 0.0
+
+
+def test_pair_order_survives_build_and_evaluation(tmp_path):
+    """Each photo paired with itself (same = 1: distance exactly 0) and with another person (same = 0): with the
+    pixel model every held-out pair is classified right, so any pairing or label mix-up lowers the accuracy."""
+    names = sorted(n for n in os.listdir(PHOTOS) if n.endswith('.jpg'))
+    rows = [f'{n},{n},1' for n in names] + [f'{names[i]},{names[(i + 2) % 5]},0' for i in range(5)]
+    order = [rows[i // 2] if i % 2 == 0 else rows[5 + i // 2] for i in range(10)]  # same / different alternate
+    (tmp_path / 'pairs.csv').write_text('path_a,path_b,same\n' + '\n'.join(order) + '\n')
+    out = str(tmp_path / 'selfpairs.bin')
+    _tool().main([PHOTOS, str(tmp_path / 'pairs.csv'), out, '--landmarks', LANDMARKS])
+    metrics = _evaluate(out, lambda x: x.flatten(1))
+    assert metrics['selfpairs/accuracy'] == 1.0 and metrics['selfpairs/degenerate'] == 0.0
 
 
 def test_collapsed_embeddings_are_flagged(built):
