@@ -261,7 +261,7 @@ def test_reid_settings_move_every_path(tmp_path):
     assert tuple(train[0]['inputs'].shape)[-2:] == (64, 32)  # (h, w) of input_size (w, h)
     assert cfg.param_scheduler[0].milestones == [4] and cfg.custom_hooks[0].warmup == 1
     model = _build(cfg.model, 'mmdet')
-    assert model.head.fc.out_features == 5
+    assert model.head.classifier.out_features == 5
 
 
 # ------------------------------------------------------------------------------------------------ classification
