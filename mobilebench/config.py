@@ -16,6 +16,12 @@ A placeholder is resolved from the built backbone's ``out_channels`` (no forward
 :func:`compose_config` builds a template + backbone config in memory *without* resolving (a sweep may
 still change the backbone, its taps or anything else), and :func:`load_config` resolves after
 ``--cfg-options``. :func:`placeholder_values` is what the config generator writes into the files.
+
+Settings (docs/settings.md): a template's top-level variables that a user changes (``data_root``,
+``val_ann_file``, ``classes``, ``num_classes``, ``max_epochs``, ...) and its ``setting_fields`` record, dotted
+field path -> expression over them. mmengine fills the variables into the fields when the file is parsed;
+:func:`apply_overrides` (``--cfg-options`` in :func:`load_config`, a benchmark's ``overrides`` in
+:func:`compose_config`) re-derives every recorded field from new values and rejects names nothing reads.
 """
 from __future__ import annotations
 
