@@ -291,7 +291,8 @@ def _evaluate(recipe, values: dict, current, where: str):
         raise
     except (IndexError, KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         used = {n: values.get(n) for n in sorted(_names(recipe, where))}
-        raise SettingsError(f'{where}: {recipe!r} fails with the settings {used}: {type(exc).__name__}: {exc}') from None
+        raise SettingsError(f'{where}: {recipe!r} fails with the settings {used}: '
+                            f'{type(exc).__name__}: {exc}') from None
 
 
 def _split_path(path: str) -> list:

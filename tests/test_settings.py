@@ -18,7 +18,8 @@ import pytest
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DATA = osp.join(ROOT, 'tests', 'data')
 TASKS = osp.join(ROOT, 'configs', '_base_', 'tasks')
-COCO_DETECTION = ('classes', 'data_root', 'max_epochs', 'train_ann_file', 'train_img_dir', 'val_ann_file', 'val_img_dir')
+COCO_DETECTION = ('classes', 'data_root', 'max_epochs', 'train_ann_file', 'train_img_dir', 'val_ann_file',
+                  'val_img_dir')
 
 
 def _config(*parts):
