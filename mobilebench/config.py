@@ -16,6 +16,12 @@ A placeholder is resolved from the built backbone's ``out_channels`` (no forward
 :func:`compose_config` builds a template + backbone config in memory *without* resolving (a sweep may
 still change the backbone, its taps or anything else), and :func:`load_config` resolves after
 ``--cfg-options``. :func:`placeholder_values` is what the config generator writes into the files.
+
+Settings (docs/settings.md): a template's top-level variables that a user changes (``data_root``,
+``val_ann_file``, ``classes``, ``num_classes``, ``max_epochs``, ...) and its ``setting_fields`` record, dotted
+field path -> expression over them. mmengine fills the variables into the fields when the file is parsed;
+:func:`apply_overrides` (``--cfg-options`` in :func:`load_config`, a benchmark's ``overrides`` in
+:func:`compose_config`) re-derives every recorded field from new values and rejects names nothing reads.
 """
 from __future__ import annotations
 
@@ -285,7 +291,8 @@ def _evaluate(recipe, values: dict, current, where: str):
         raise
     except (IndexError, KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         used = {n: values.get(n) for n in sorted(_names(recipe, where))}
-        raise SettingsError(f'{where}: {recipe!r} fails with the settings {used}: {type(exc).__name__}: {exc}') from None
+        raise SettingsError(f'{where}: {recipe!r} fails with the settings {used}: '
+                            f'{type(exc).__name__}: {exc}') from None
 
 
 def _split_path(path: str) -> list:

@@ -6,6 +6,9 @@
 
 Writes ``<work_dir>/<timestamp>/metrics.json`` (and ``--out-json`` if given) atomically; ``--samples`` also
 writes the per-sample results a paired significance test needs (``mobilebench.benchmark.samples``).
+``--cfg-options NAME=VALUE`` with a setting of the config (``data_root``, ``val_ann_file``, ``classes``,
+``num_classes``, ``max_epochs``, ...: docs/settings.md) moves every field that uses it; a name that nothing
+uses is an error listing the settings.
 Checkpoints load with ``torch.load(weights_only=True)``; mmengine's own checkpoint contents are
 allow-listed in ``mobilebench.compat``. The checkpoint must fit the config's model exactly: a missing,
 unexpected or mis-shaped tensor is an error listing them (``mobilebench.checkpoint``), never the

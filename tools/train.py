@@ -6,6 +6,9 @@
 
 The toolbox is chosen by the config's ``default_scope`` (mmpretrain, mmdet, mmpose, mmaction or mobilebench);
 backbone-dependent widths (``'@backbone.out_channels'``) are resolved by ``mobilebench.config``.
+``--cfg-options NAME=VALUE`` with a setting of the config (``data_root``, ``val_ann_file``, ``classes``,
+``num_classes``, ``max_epochs``, ...: docs/settings.md) moves every field that uses it; a name that nothing
+uses is an error listing the settings.
 A ``load_from`` checkpoint must fit the model (``mobilebench.checkpoint``); ``--partial-load`` (or
 ``partial_load = True`` in the config) loads only the matching tensors, for fine-tuning from a related
 model. Backbone-only weights via ``init_cfg=dict(type='Pretrained', prefix='backbone.')`` need no flag.
@@ -30,7 +33,8 @@ def parse_args(argv=None):
                         help='fine-tuning: load only the tensors of load_from that match the model (by name and '
                              'shape) and report the others, instead of failing on a checkpoint that does not fit')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings in the config, key=value (e.g. data_root=/data/VOCdevkit/)')
+                        help='override settings in the config, key=value (e.g. data_root=/data/VOCdevkit/; '
+                             'the settings of each task: docs/settings.md)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)

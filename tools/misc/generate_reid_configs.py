@@ -36,8 +36,8 @@ BACKBONES = (
     'mobilenetv2_x1.0', 'mobilenetv2_x0.5', 'mobilenetv2_x0.25', 'mobilenetv2_x0.1',
     'asymmnet_large_x1.0', 'asymmnet_small_x1.0', 'mobilenext_x1.0',
 )
-FINETUNE = ('# the x1.0 models fine-tune another 30 epochs with a decayed learning rate (HBONet sec. 4.4): the setting\n'
-            '# max_epochs (docs/settings.md) is 120 and the LR drops at 1/2 and 3/4 of it\n'
+FINETUNE = ('# the x1.0 models fine-tune another 30 epochs with a decayed learning rate (HBONet sec. 4.4): the\n'
+            '# setting max_epochs (docs/settings.md) is 120 and the LR drops at 1/2 and 3/4 of it\n'
             'max_epochs = 120\n'
             'train_cfg = dict(max_epochs=max_epochs)\n'
             "param_scheduler = [dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True,\n"

@@ -2,7 +2,8 @@
 # 224 + horizontal flip for training; short side to 256 = 224 / 0.875 + center crop 224 for the single-crop
 # evaluation, top-1 / top-5 accuracy) read through the suite's checked ImageNet dataset.
 # Layout (docs/classification.md): data_root/train/<wnid>/*.JPEG + data_root/val/<wnid>/*.JPEG, or
-# data_root/meta/{train,val}.txt annotation files. data_root is a setting (docs/settings.md): --cfg-options data_root=...
+# data_root/meta/{train,val}.txt annotation files. data_root is a setting (docs/settings.md):
+# --cfg-options data_root=...
 _base_ = 'mmpretrain::_base_/datasets/imagenet_bs32_pil_resize.py'
 
 data_root = 'data/imagenet/'

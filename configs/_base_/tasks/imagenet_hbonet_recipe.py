@@ -34,6 +34,7 @@ auto_scale_lr = dict(base_batch_size=256)  # 8 GPUs x 32
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3), logger=dict(interval=100))
 setting_fields = {
     'model.head.num_classes': 'num_classes',
+    'data_preprocessor.num_classes': 'num_classes',
     'train_cfg.max_epochs': 'max_epochs',
     'param_scheduler.0.T_max': 'max_epochs',
     'param_scheduler.0.end': 'max_epochs',
