@@ -264,16 +264,20 @@ def _e2e_cfg(rec_dir, bins, work_dir):
     return cfg
 
 
-class CapturePredictions:
-    """An mmengine hook keeping the data samples of every test iteration (what the evaluator saw)."""
-
-    def __new__(cls, store):
-        from mmengine.hooks import Hook
-
+def _capture_hook():
+    """An mmengine hook type (registered once) that keeps the data samples of every test iteration in
+    ``CAPTURED``: what the evaluator saw, for a config run by tools/test.py in this process."""
+    from mmengine.hooks import Hook
+    from mmengine.registry import HOOKS
+    if 'TestsCapturePredictions' not in HOOKS.module_dict:
+        @HOOKS.register_module(name='TestsCapturePredictions')
         class _Capture(Hook):
             def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-                store.extend(outputs)
-        return _Capture()
+                CAPTURED.extend(outputs)
+    return dict(type='TestsCapturePredictions', priority='LOWEST')
+
+
+CAPTURED = []
 
 
 def check_verification_against_reference(metrics, samples):
@@ -315,7 +319,9 @@ def test_train_and_verify_end_to_end(packed, pairs_bin, tmp_path):
     ckpt = osp.join(str(tmp_path / 'work'), 'iter_3.pth')
     assert osp.isfile(ckpt)
     cfg_path = str(tmp_path / 'face_e2e.py')
+    cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [_capture_hook()]
     Config(cfg.to_dict()).dump(cfg_path)
+    CAPTURED.clear()
     spec = importlib.util.spec_from_file_location('face_test_tool', osp.join(ROOT, 'tools', 'test.py'))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
@@ -323,18 +329,15 @@ def test_train_and_verify_end_to_end(packed, pairs_bin, tmp_path):
     tool.main([cfg_path, ckpt, '--work-dir', str(tmp_path / 'test'), '--out-json', out_json])
     metrics = json.load(open(out_json))['metrics']
     print('face e2e metrics:', metrics)
-    # the tool's figures are the Runner's test loop on the same checkpoint, and both equal insightface's
-    # protocol recomputed here from the embeddings that loop produced
-    samples = []
-    runner.register_hook(CapturePredictions(samples), priority='LOWEST')
-    in_process = runner.test()
-    check_verification_against_reference(in_process, samples)
+    # the tool's accuracies equal insightface's protocol recomputed here from the embeddings its test loop
+    # produced (both .bin files, every image)
+    check_verification_against_reference(metrics, CAPTURED)
+    assert {s.get('bin_name') for s in CAPTURED} == {'small_lfw', 'lfw_mixed'}
     for name in ('small_lfw', 'lfw_mixed'):
-        assert metrics[f'{name}/accuracy'] == pytest.approx(in_process[f'{name}/accuracy'], abs=1e-12)
         assert f'{name}/tar@far1e-3' in metrics
     # all-positive file: TAR@FAR is undefined (no negatives), the mixed file has a real figure
     assert np.isnan(metrics['small_lfw/tar@far1e-3'])
-    assert metrics['lfw_mixed/tar@far1e-3'] == pytest.approx(in_process['lfw_mixed/tar@far1e-3'], abs=1e-12)
+    assert np.isfinite(metrics['lfw_mixed/tar@far1e-3'])
     # the Runner checkpoint (weights_only=True load) exports to ONNX
     spec = importlib.util.spec_from_file_location('export_face_onnx_e2e',
                                                   osp.join(ROOT, 'tools', 'deploy', 'export_face_onnx.py'))
