@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
@@ -40,10 +40,20 @@ def shorten_schedule(cfg: Config, work_dir: str, max_iters: int = 2, batch_size:
 
 
 def run_train_test(cfg: Config, work_dir: str, max_iters: int = 2, batch_size: Optional[int] = None,
-                   seed: int = 0) -> Dict:
-    """Train ``max_iters`` iterations, then run the test loop on the trained weights; return the metrics."""
+                   seed: int = 0, predictions: Optional[List] = None) -> Dict:
+    """Train ``max_iters`` iterations, then run the test loop on the trained weights; return the metrics.
+
+    ``predictions``: a list that receives every data sample the test loop predicted (what the evaluator
+    saw), so that a test can recompute the metric from them outside the suite's code."""
+    from mmengine.hooks import Hook
+
     from mobilebench.runner_utils import build_runner
     cfg = shorten_schedule(cfg, work_dir, max_iters=max_iters, batch_size=batch_size, seed=seed)
     runner = build_runner(cfg)
+    if predictions is not None:
+        class _Capture(Hook):
+            def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+                predictions.extend(outputs)
+        runner.register_hook(_Capture(), priority='LOWEST')
     runner.train()
     return runner.test()

@@ -59,3 +59,19 @@ def test_config_complexity_counts_only_inference_params():
     assert res['input_shape'] == [3, 112, 112]
     assert res['params_total'] - res['params'] >= 93431 * 512
     assert res['params'] < 1_000_000
+
+
+def test_convention_flag_reproduces_the_papers_table9_count(tmp_path):
+    """``config CONFIG --convention mxnet-summary`` counts the pose paper variant as the authors' MXNet summary
+    tool did: AsymmNet-S 310.66 M MAdds / 1.72 M params (AsymmNet paper, Table 9)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('complexity_tool', osp.join(ROOT, 'tools', 'analysis',
+                                                                             'complexity.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out_json = tmp_path / 'pose.json'
+    tool.main(['config', osp.join(ROOT, 'configs/pose/simplebaseline_asymmnet_small_x1.0_coco-256x192_paper.py'),
+               '--convention', 'mxnet-summary', '--json', str(out_json)])
+    row, = json.loads(out_json.read_text())
+    assert row['convention'] == 'mxnet-summary'
+    assert (round(row['madds'] / 1e6, 2), round(row['params'] / 1e6, 2)) == (310.66, 1.72)

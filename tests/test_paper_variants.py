@@ -201,16 +201,13 @@ def test_yolov3_paper_is_mmdet_yolov3_with_gluoncv_widths():
 def test_pose_paper_trains_and_tests_on_fixture(tmp_path):
     import test_pose
     from mobilebench.config import load_config
-    from short_runs import run_train_test
     cfg = test_pose.fixture_cfg('asymmnet_small_x1.0')
     paper = load_config(osp.join(ROOT, 'configs/pose/simplebaseline_asymmnet_small_x1.0_coco-256x192_paper.py'))
     head = paper.model.head
     head.decoder = cfg.model.head.decoder  # the fixture's small codec
     cfg.model.head = head
     cfg.custom_imports = paper.custom_imports
-    cfg.test_dataloader.dataset.indices = 4  # the first real detections (CPU time)
-    metrics = run_train_test(cfg, str(tmp_path / 'pose'), max_iters=2, batch_size=4)
-    assert {'coco/AP', 'coco/AP .5', 'coco/AP .75', 'coco/AR'} <= set(metrics)
+    test_pose._train_test('asymmnet_small_x1.0', tmp_path, num_test=4, cfg=cfg)  # 4 real detections (CPU time)
 
 
 def test_tsn_paper_trains_and_tests_on_fixture(tmp_path, monkeypatch):
@@ -220,9 +217,9 @@ def test_tsn_paper_trains_and_tests_on_fixture(tmp_path, monkeypatch):
         ROOT, 'configs', 'action', f'tsn_{bb}_{task}_paper.py'))
     cfg = test_action.fixture_cfg('asymmnet_small_x1.0', 'hmdb51-video')
     assert cfg.model.cls_head.type == 'mobilebench.MobileTSNHead'
-    metrics = run_train_test(cfg, str(tmp_path / 'tsn'), max_iters=2, batch_size=1)
-    assert {'acc/top1', 'acc/top5', 'acc/mean1'} <= set(metrics)
-    assert metrics['acc/top5'] >= metrics['acc/top1']
+    samples = []
+    metrics = run_train_test(cfg, str(tmp_path / 'tsn'), max_iters=2, batch_size=1, predictions=samples)
+    test_action.check_against_hand(metrics, samples, n_clips=1)
 
 
 @pytest.mark.parametrize('config', [
@@ -231,8 +228,9 @@ def test_tsn_paper_trains_and_tests_on_fixture(tmp_path, monkeypatch):
 def test_detection_paper_trains_and_tests_on_fixture(config, tmp_path):
     import test_detection
     cfg = test_detection._fixture_cfg(osp.join(ROOT, config), 'voc', size=96)
-    metrics = test_detection._train_test(cfg, tmp_path)
-    test_detection._check_metrics(metrics, 'pascal_voc/mAP')
+    samples = []
+    metrics = test_detection._train_test(cfg, tmp_path, predictions=samples)
+    test_detection.check_predictions(cfg, metrics, samples, 'voc')
 
 
 from test_face import face_folder, packed  # noqa: E402,F401  (module fixtures: real faces packed as RecordIO)
@@ -248,8 +246,9 @@ def test_face_paper_trains_and_tests_on_fixture(packed, tmp_path):
     assert paper.model.head.embedding_size == paper.model.loss.embedding_size == 128
     cfg.model.head = paper.model.head
     cfg.model.loss.embedding_size = 128
-    metrics = run_train_test(cfg, str(tmp_path / 'work'), max_iters=2, batch_size=10)
-    assert 0.0 <= metrics['small_lfw/accuracy'] <= 1.0
+    samples = []
+    metrics = run_train_test(cfg, str(tmp_path / 'work'), max_iters=2, batch_size=10, predictions=samples)
+    test_face.check_verification_against_reference(metrics, samples)
 
 
 # ------------------------------------------------------------------------------------------------ published data

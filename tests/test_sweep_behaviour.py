@@ -1,5 +1,6 @@
-"""Sweep behaviour checked by its effect (issue 25): Ctrl-C leaves an interrupted (resumable) run, not a
-failed one; the leaderboard orders both directions of a metric; the rewrite rules edit what they say.
+"""Sweep and tool behaviour checked by its effect (issue 25): Ctrl-C leaves an interrupted (resumable) run,
+not a failed one; the leaderboard orders both directions of a metric; the rewrite rules edit what they say;
+``--retry-failed``, ``--dry-run`` (tools/benchmark.py), ``--amp`` and ``--auto-scale-lr`` (tools/train.py).
 
 The Ctrl-C test runs the toy task of ``tests/data/benchmark/`` (a real mmengine train/test of a tiny
 classifier) as a subprocess and sends SIGINT to its process group, as a terminal does.
@@ -152,3 +153,64 @@ def test_rewrite_rules_edit_exactly_what_they_say():
     assert cfg['train']['dataset']['pipeline'][0] == dict(type='RandomFlip', prob=0.5)  # the input is untouched
     with pytest.raises(ValueError, match=r'rewrite\[0\]'):
         apply_rewrites(cfg, [dict(match=dict(type='RandomFlip'))])
+
+
+# ------------------------------------------------------------------------------------------------ options
+def test_retry_failed_and_dry_run(tmp_path, monkeypatch, capsys):
+    """``--retry-failed`` puts failed runs (and only those) back in the queue; ``--dry-run`` composes and
+    lists every run, says how many are left, and runs nothing."""
+    from mobilebench.benchmark import Sweep
+    from mobilebench.benchmark.records import record_path, write_record
+    from tools.benchmark import main
+    monkeypatch.chdir(ROOT)
+    results = str(tmp_path / 'res')
+    sweep = Sweep(BENCH_2X2, results, progress=False)
+    by_id = {r.run_id: r for r in sweep.runs}
+    for run_id, status in (('colours__toy_w4', 'failed'), ('colours__toy_w8', 'ok')):
+        write_record(record_path(results, run_id), dict(
+            schema=1, run_id=run_id, task='colours', backbone=run_id.split('__')[1], status=status,
+            meta=dict(spec_hash=sweep.spec_hash(by_id[run_id]), finished='2026-01-01T00:00:00')))
+    left = {'colours_short__toy_w4', 'colours_short__toy_w8'}
+    assert {r.run_id for r in Sweep(BENCH_2X2, results, progress=False).pending()} == left
+    assert {r.run_id for r in Sweep(BENCH_2X2, results, progress=False, retry_failed=True).pending()} == \
+        left | {'colours__toy_w4'}
+    before = sorted(os.listdir(osp.join(results, 'runs')))
+    assert main([BENCH_2X2, '--results', results, '--dry-run', '--no-progress']) == 0
+    assert '4 runs planned; 2 to run' in capsys.readouterr().out
+    assert main([BENCH_2X2, '--results', results, '--dry-run', '--no-progress', '--retry-failed']) == 0
+    assert '4 runs planned; 3 to run' in capsys.readouterr().out
+    assert sorted(os.listdir(osp.join(results, 'runs'))) == before  # nothing ran
+    assert not osp.exists(osp.join(results, 'work_dirs'))
+
+
+def test_train_amp_and_auto_scale_lr_options(tmp_path):
+    """tools/train.py ``--amp`` switches to mmengine's AmpOptimWrapper (dynamic loss scale) and
+    ``--auto-scale-lr`` enables the config's ``auto_scale_lr``; a config without one is a clear error."""
+    from tools.train import build_train_cfg, parse_args
+    config = osp.join(ROOT, 'configs', 'classification', 'mobilenetv2_x1.0_8xb32-150e_in1k.py')
+    plain = build_train_cfg(parse_args([config, '--work-dir', str(tmp_path)]))
+    cfg = build_train_cfg(parse_args([config, '--work-dir', str(tmp_path), '--amp', '--auto-scale-lr']))
+    assert plain.optim_wrapper.get('type', 'OptimWrapper') == 'OptimWrapper' and not plain.auto_scale_lr.get('enable')
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and cfg.optim_wrapper.loss_scale == 'dynamic'
+    assert cfg.auto_scale_lr.enable and cfg.auto_scale_lr.base_batch_size == plain.auto_scale_lr.base_batch_size
+    bare = tmp_path / 'bare.py'
+    bare.write_text("model = dict(type='x')\noptim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1))\n")
+    with pytest.raises(ValueError, match=r'bare.py: --auto-scale-lr needs `auto_scale_lr'):
+        build_train_cfg(parse_args([str(bare), '--work-dir', str(tmp_path), '--auto-scale-lr']))
+
+
+def test_print_config_saves_what_trains(tmp_path, capsys):
+    """tools/misc/print_config.py: the printed / saved config is the one tools/train.py trains (inheritance,
+    --cfg-options and data_root applied), and the saved file loads with plain mmengine."""
+    from mmengine.config import Config
+
+    from mobilebench.config import load_config
+    from tools.misc.print_config import main
+    config = osp.join(ROOT, 'configs', 'pose', 'simplebaseline_mobilenetv2_x1.0_coco-256x192.py')
+    saved = tmp_path / 'full.py'
+    main([config, '--cfg-options', 'data_root=/d/coco/', 'train_cfg.max_epochs=3', '--save-path', str(saved)])
+    out = capsys.readouterr().out
+    assert out.startswith('Config:\n') and f'Config saved to {saved}' in out
+    plain = Config.fromfile(str(saved))
+    assert plain.train_cfg.max_epochs == 3 and plain.test_dataloader.dataset.data_root == '/d/coco/'
+    assert plain.model.to_dict() == load_config(config).model.to_dict()

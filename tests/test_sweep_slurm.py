@@ -39,13 +39,14 @@ def _launches(results, run_id):
 def test_slurm_resources_map_to_sbatch_options(tmp_path):
     """The config's ``slurm`` keys become these sbatch lines (submitit writes the script)."""
     from mobilebench.benchmark.slurm import make_executor
-    res = dict(partition='gpu', account='vision', nodes=2, gpus_per_node=8, cpus_per_task=10, mem='64G',
-               timeout_min=120, signal_delay_s=120, array_parallelism=4, sbatch_args=dict(exclusive=True),
-               setup=['module load cuda/12.1'])
+    res = dict(partition='gpu', account='vision', qos='high', constraint='a100', nodes=2, gpus_per_node=8,
+               cpus_per_task=10, mem='64G', timeout_min=120, signal_delay_s=120, array_parallelism=4,
+               sbatch_args=dict(exclusive=True, mail_type='END'), setup=['module load cuda/12.1'])
     script = make_executor('slurm', str(tmp_path), res)._make_submission_file_text('python -m x', 'uid')
     for line in ('#SBATCH --partition=gpu', '#SBATCH --account=vision', '#SBATCH --nodes=2',
                  '#SBATCH --gpus-per-node=8', '#SBATCH --ntasks-per-node=8', '#SBATCH --cpus-per-task=10',
                  '#SBATCH --mem=64G', '#SBATCH --time=120', '#SBATCH --signal=USR2@120', '#SBATCH --exclusive',
+                 '#SBATCH --qos=high', '#SBATCH --constraint=a100', '#SBATCH --mail-type=END',
                  '#SBATCH --job-name=mobilebench', 'module load cuda/12.1'):
         assert line in script, line
     # a job of one CPU process: no GPU request, one task
