@@ -775,3 +775,119 @@ def test_claims_unreadable_and_heartbeat(tmp_path):
         time.sleep(0.02)
     c.stop_heartbeat()
     assert os.path.getmtime(c.path('r')) > old + 40  # refreshed by the heartbeat thread
+
+
+# ============================================================================ checkpoint.py
+def _net():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
+
+
+class _Wrapped(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = _net()
+
+
+def test_state_dict_comparison_by_hand():
+    from mobilebench.checkpoint import CheckpointMismatchError, compare_state_dict, format_diff, state_dict_of
+    net = _net()
+    full = net.state_dict()
+    assert compare_state_dict(net, full).fits and compare_state_dict(net, full).matched == 6  # 7 minus the counter
+    state = {k: v for k, v in full.items() if k not in ('0.bias', '1.num_batches_tracked')}
+    state['0.weight'] = torch.zeros(4, 2)
+    state['x.y'] = torch.zeros(1)
+    state['x.num_batches_tracked'] = torch.zeros(())  # never reported
+    diff = compare_state_dict(net, state)
+    assert (diff.missing, diff.unexpected, diff.mismatched, diff.matched) == (
+        ['0.bias'], ['x.y'], [('0.weight', (4, 2), (3, 2))], 4) and not diff.fits
+    assert format_diff(diff) == ('  1 mis-shaped (checkpoint shape -> model shape):\n    0.weight: (4, 2) -> (3, 2)\n'
+                                 '  1 missing from the checkpoint:\n    0.bias\n'
+                                 '  1 unexpected (in the checkpoint, not in the model):\n    x.y')
+    many = type(diff)(missing=['a', 'b', 'c'], unexpected=['d', 'e'], mismatched=[('f', (1, ), (2, ))] * 2)
+    assert format_diff(many, limit=1).splitlines()[-3:] == ['  ... and 1 more mis-shaped keys',
+                                                            '  ... and 2 more missing keys',
+                                                            '  ... and 1 more unexpected keys']
+    assert len(format_diff(many, limit=2).splitlines()) == 3 + 2 + 2 + 2 + 1  # 3 headers, 2 + 2 + 2 keys, 1 "more"
+    # unwrapping and key revision
+    wrapped = state_dict_of(dict(state_dict={'module.0.weight': 1, 'a.module.b': 2}, meta={}))
+    assert wrapped == {'0.weight': 1, 'a.module.b': 2}
+    bare = state_dict_of({'module.x': 1}, revise_keys=[(r'^module\.', 'm.'), (r'^m\.', 'n.')])
+    assert bare == {'n.x': 1}
+    sd = net.state_dict()
+    assert state_dict_of(sd)._metadata == sd._metadata  # module versions travel with the tensors
+    with pytest.raises(CheckpointMismatchError, match='the checkpoint is a list, not a dict of tensors'):
+        state_dict_of([1])
+
+
+def test_checkpoint_fit_messages(tmp_path):
+    from mobilebench.checkpoint import PARTIAL_LOAD_HINT, CheckpointMismatchError, check_checkpoint_fits
+    net = _net()
+    state = {k: v for k, v in net.state_dict().items() if k != '0.bias'}
+    with pytest.raises(CheckpointMismatchError) as err:
+        check_checkpoint_fits(net, state, 'ck.pth', 'the model of a.py')
+    msg = str(err.value)
+    assert msg.startswith('checkpoint ck.pth does not fit the model of a.py: 5 of 6 model tensors match by name and '
+                          'shape.\n  1 missing from the checkpoint:\n    0.bias\n')
+    assert msg.endswith(f'or the config that produced the checkpoint. To fine-tune from a related model, '
+                        f'{PARTIAL_LOAD_HINT}.')
+    with _Log() as log:
+        diff = check_checkpoint_fits(net, state, 'ck.pth', partial=True)
+    assert diff.missing == ['0.bias']
+    assert [m for lvl, m in log.lines if lvl == 'WARNING'][0].endswith(
+        'partial_load=True: loading the 5 matching tensors; the others keep their initialisation.')
+    # partial, but nothing matches: still an error, with the prefix hint and without the partial-load advice
+    prefixed = {'backbone.' + k: v for k, v in net.state_dict().items()}
+    with pytest.raises(CheckpointMismatchError) as err:
+        check_checkpoint_fits(net, prefixed, 'ck.pth', partial=True)
+    assert 'Every checkpoint key starts with `backbone.`: it belongs to a model that contains this one; strip the ' \
+           'prefix (e.g. --prefix backbone.).' in str(err.value) and PARTIAL_LOAD_HINT not in str(err.value)
+    with pytest.raises(CheckpointMismatchError, match=r"holds only the model's `backbone.` sub-module: load it with "
+                       r"init_cfg=dict\(type='Pretrained', checkpoint=..., prefix='backbone.'\)"):
+        check_checkpoint_fits(_Wrapped(), net.state_dict(), 'ck.pth')
+    # no hint when some tensors match (the prefix is not the problem)
+    with pytest.raises(CheckpointMismatchError) as err:
+        check_checkpoint_fits(net, dict(prefixed, **{'0.weight': net.state_dict()['0.weight']}), 'ck.pth')
+    assert 'Every checkpoint key' not in str(err.value) and 'sub-module' not in str(err.value)
+
+
+def test_load_checkpoint_checked_with_prefix(tmp_path):
+    from mobilebench.checkpoint import CheckpointMismatchError, load_checkpoint_checked
+    src = _Wrapped()
+    with torch.no_grad():
+        src.backbone[0].weight.fill_(0.5)
+    path = str(tmp_path / 'det.pth')
+    torch.save(dict(state_dict=src.state_dict(), meta={}), path)
+    net = _net()
+    ckpt = load_checkpoint_checked(net, path, prefix='backbone')  # the dot is added
+    assert set(ckpt) == {'state_dict', 'meta'} and torch.equal(net[0].weight, torch.full((3, 2), 0.5))
+    with pytest.raises(CheckpointMismatchError, match=r"has no key starting with 'neck.' \(its keys start with "
+                       r"\['backbone.'\]\); pass the right --prefix, or none for a bare the model checkpoint"):
+        load_checkpoint_checked(_net(), path, prefix='neck.')
+    with pytest.raises(CheckpointMismatchError, match='does not fit'):
+        load_checkpoint_checked(_net(), path)
+    # partial: the matching tensors are loaded, the rest stays
+    torch.save({'0.weight': torch.ones(3, 2), 'zzz': torch.ones(1)}, path)
+    net = _net()
+    bias = net[0].bias.clone()
+    load_checkpoint_checked(net, path, partial=True)
+    assert torch.equal(net[0].weight, torch.ones(3, 2)) and torch.equal(net[0].bias, bias)
+
+
+def test_checkpoint_fit_hook_never_partial_on_resume():
+    from types import SimpleNamespace
+
+    from mobilebench.checkpoint import CheckpointFitHook, CheckpointMismatchError
+    net = _net()
+    state = {k: v for k, v in net.state_dict().items() if k != '0.bias'}
+    runner = SimpleNamespace(model=net, cfg=SimpleNamespace(filename='cfg.py'), _load_from='ck.pth', _resume=False)
+    CheckpointFitHook(partial=True).after_load_checkpoint(runner, dict(state_dict=state))
+    with pytest.raises(CheckpointMismatchError, match='checkpoint ck.pth does not fit the model of cfg.py'):
+        CheckpointFitHook(partial=False).after_load_checkpoint(runner, dict(state_dict=state))
+    runner._resume = True
+    with pytest.raises(CheckpointMismatchError):
+        CheckpointFitHook(partial=True).after_load_checkpoint(runner, dict(state_dict=state))
+    bare = SimpleNamespace(model=net, cfg=SimpleNamespace())
+    with pytest.raises(CheckpointMismatchError, match='checkpoint the checkpoint does not fit the model of the config'):
+        CheckpointFitHook().after_load_checkpoint(bare, state)
+    assert CheckpointFitHook.priority == 'VERY_HIGH' and CheckpointFitHook(partial=1).partial is True
