@@ -198,8 +198,9 @@ def write_setup_cfg(module: Module, dest: str) -> None:
              'pytest_add_cli_args_test_selection =', *[f'    {a}' for a in module.tests],
              # torch is not fork-safe after it has run tests; mutants run in children of a clean fork server
              'process_isolation = forkserver', 'use_git_change_detection = false',
-             # a mutant gets 2 x 5 x (its tests' clean time + 1 s) of CPU before it counts as a timeout
-             'timeout_multiplier = 5', '']
+             # a mutant is a timeout after 50 x (its tests' clean time + 1 s) of wall time (twice that of CPU):
+             # generous, because on a shared machine at nice 19 the wall time of a run says little
+             'timeout_multiplier = 50', '']
     text = '\n'.join(lines)
     path = osp.join(dest, 'setup.cfg')
     if not osp.exists(path) or open(path).read() != text:
@@ -235,7 +236,8 @@ def summarise(statuses: Dict[str, str], equivalent: Sequence[str]) -> Dict:
                 other=total - killed - counts.get('survived', 0) - counts.get('no tests', 0)
                 - counts.get('timeout', 0) - counts.get('not checked', 0),
                 equivalent=len(equiv), kill_rate=(killed / denominator) if denominator else None,
-                survivors=sorted(k for k, s in statuses.items() if s in ('survived', 'no tests') and k not in equiv))
+                survivors=sorted(k for k, s in statuses.items() if s in ('survived', 'no tests', 'timeout')
+                                 and k not in equiv))
 
 
 def load_summary(dest: str) -> Dict:
@@ -385,7 +387,8 @@ def main(argv=None):
     p.add_argument('--doc', default=osp.join(REPO, 'docs', 'mutation.md'))
     p.add_argument('--jobs', type=int, default=1, help='mutmut worker processes')
     p.add_argument('--nice', type=int, default=19)
-    p.add_argument('--retest-survivors', action='store_true', help='rerun mutants that survived the last run')
+    p.add_argument('--retest-survivors', action='store_true',
+                   help='rerun the mutants that survived the last run (and those that timed out or had no test)')
     p.add_argument('--tests-at', metavar='REV', help='run against the tests of git revision REV (a baseline: '
                    'what the tests of REV kill); the next call without it brings the current tests back')
     p.add_argument('--report-only', action='store_true')
