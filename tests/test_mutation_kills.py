@@ -40,17 +40,19 @@ def _reid_sample(feat, pid, cam, split):
     return ds  # a data element, not a dict: the metric must read both
 
 
-# one query (pid 1, camera 1) at (1, 0); gallery: g0 same person, other camera, at (10, 1); g1 another person at
-# (1.1, 0.5). Squared euclidean: g0 82, g1 0.26 -> g1 (negative) first: AP 1/2, rank-1 0. Cosine distance:
-# g0 1 - 10/sqrt(101) = 0.005, g1 1 - 1.1/sqrt(1.46) = 0.090 -> g0 first: AP 1, rank-1 1. The same holds for
-# euclidean distances of L2-normalised features (monotone in the cosine).
-_REID_TOY = [((1.0, 0.0), 1, 1, 'query'), ((10.0, 1.0), 1, 2, 'gallery'), ((1.1, 0.5), 2, 2, 'gallery')]
+# queries q0 (pid 1) at (2, 0) and q1 (pid 2) at (0, 3), both camera 1; gallery (camera 2): g0 (pid 1) at (10, 1),
+# g1 (pid 3, a negative for both) at (0.8, 0), g2 (pid 2) at (0.5, 8).
+# Squared euclidean: q0 -> g1 1.44, g0 65, g2 66.25; q1 -> g1 9.64, g2 25.25, g0 104: both hit at rank 2, AP 1/2.
+# Cosine (and euclidean on L2-normalised features): q0 -> g1 (same direction, 0), g0 (0.995 cosine), g2: AP 1/2;
+# q1 -> g2 (0.998 cosine) first: AP 1. So mAP 0.75 and rank-1 0.5.
+_REID_TOY = [((2.0, 0.0), 1, 1, 'query'), ((0.0, 3.0), 2, 1, 'query'), ((10.0, 1.0), 1, 2, 'gallery'),
+             ((0.8, 0.0), 3, 2, 'gallery'), ((0.5, 8.0), 2, 2, 'gallery')]
 
 
 @pytest.mark.parametrize('kwargs, m_ap, rank1', [
     (dict(), 0.5, 0.0),
-    (dict(normalize_feature=True), 1.0, 1.0),
-    (dict(dist_metric='cosine'), 1.0, 1.0),
+    (dict(normalize_feature=True), 0.75, 0.5),
+    (dict(dist_metric='cosine'), 0.75, 0.5),
 ])
 def test_market1501_metric_distance_options(kwargs, m_ap, rank1):
     from mobilebench.reid import Market1501Metric
@@ -61,19 +63,19 @@ def test_market1501_metric_distance_options(kwargs, m_ap, rank1):
     # default ranks 1, 5, 10 under the given prefix
     assert out == {'reid/mAP': pytest.approx(m_ap), 'reid/rank1': pytest.approx(rank1), 'reid/rank5': 1.0,
                    'reid/rank10': 1.0}
-    assert ('INFO', f'Market-1501 protocol: 1 queries (1 with a valid match), 2 gallery images: mAP {m_ap:.4f}, '
+    assert ('INFO', f'Market-1501 protocol: 2 queries (2 with a valid match), 3 gallery images: mAP {m_ap:.4f}, '
             f'rank-1 {rank1:.4f}, rank-5 1.0000, rank-10 1.0000') in log.lines
 
 
 def test_market1501_metric_counts_queries_without_match_in_its_log():
     from mobilebench.reid import Market1501Metric
     metric = Market1501Metric(ranks=(1, ))
-    # a second query (pid 7) has no gallery image: skipped, and the log says so
+    # a third query (pid 7) has no gallery image: skipped, and the log says so
     metric.process({}, [_reid_sample(*s) for s in _REID_TOY] + [_reid_sample((0.0, 1.0), 7, 1, 'query')])
     with _Log() as log:
-        out = metric.evaluate(4)
+        out = metric.evaluate(6)
     assert out == {'market1501/mAP': pytest.approx(0.5), 'market1501/rank1': 0.0}
-    assert ('INFO', 'Market-1501 protocol: 2 queries (1 with a valid match), 2 gallery images: mAP 0.5000, '
+    assert ('INFO', 'Market-1501 protocol: 3 queries (2 with a valid match), 3 gallery images: mAP 0.5000, '
             'rank-1 0.0000; 1 queries have no valid gallery match and are not counted') in log.lines
 
 
