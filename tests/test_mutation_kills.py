@@ -88,13 +88,14 @@ def test_market1501_metric_errors_name_the_fix():
         metric.process({}, [dict(pid=1, camid=1, split='query')])
     with pytest.raises(KeyError, match=r"lack \['camid'\]"):
         metric.process({}, [dict(pred_feature=torch.zeros(2), pid=1, split='query')])
-    # split, pid and camid are read from the sample (not defaulted)
-    metric.process({}, [_reid_sample((1.0, 2.0), 3, 4, 'gallery')])
+    # split, pid and camid are read from the sample (not defaulted); a (1, D) feature is flattened
+    metric.process({}, [_reid_sample(((1.0, 2.0), ), 3, 4, 'gallery')])
     (res, ) = metric.results
     assert (res['pid'], res['camid'], res['split']) == (3, 4, 'gallery')
     np.testing.assert_array_equal(res['feature'], [1.0, 2.0])
     with pytest.raises(ValueError, match='got 0 query and 1 gallery images'):
         metric.compute_metrics(metric.results)
+    assert Market1501Metric(collect_device='gpu').collect_device == 'gpu'
 
 
 # ============================================================================ face/metrics.py
