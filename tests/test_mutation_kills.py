@@ -894,3 +894,68 @@ def test_checkpoint_fit_hook_never_partial_on_resume():
     with pytest.raises(CheckpointMismatchError, match='checkpoint the checkpoint does not fit the model of the config'):
         CheckpointFitHook().after_load_checkpoint(bare, state)
     assert CheckpointFitHook.priority == 'VERY_HIGH' and CheckpointFitHook(partial=1).partial is True
+
+
+# ============================================================================ datasets/coco.py
+def _coco_folder(tmp_path, n_images=2, on_disk=(1, 2)):
+    import json
+    (tmp_path / 'annotations').mkdir()
+    (tmp_path / 'val2017').mkdir()
+    images = [dict(id=i, file_name=f'{i:012d}.jpg', width=64, height=48) for i in range(1, n_images + 1)]
+    for i in on_disk:
+        (tmp_path / 'val2017' / f'{i:012d}.jpg').write_bytes(b'\xff\xd8')
+    anns = [dict(id=10, image_id=1, category_id=1, bbox=[2, 3, 10, 20], area=200, iscrowd=0),
+            dict(id=11, image_id=2, category_id=3, bbox=[0, 0, 5, 5], area=25, iscrowd=1)]
+    cats = [dict(id=1, name='person'), dict(id=3, name='car')]
+    ann = tmp_path / 'annotations' / 'instances_val2017.json'
+    ann.write_text(json.dumps(dict(images=images, annotations=anns, categories=cats)))
+    return dict(data_root=str(tmp_path), ann_file='annotations/instances_val2017.json',
+                data_prefix=dict(img='val2017/'), pipeline=[])
+
+
+def test_coco_dataset_same_infos_as_mmdet_and_clear_errors(tmp_path):
+    from mmdet.datasets import CocoDataset as MMDetCoco
+
+    from mobilebench.datasets.coco import CocoDataset
+    kw = _coco_folder(tmp_path)
+    ours = CocoDataset(**kw)
+    assert ours.check_images is True
+    theirs = MMDetCoco(**kw)
+    assert len(ours) == 2 and [ours.get_data_info(i) for i in range(2)] == [theirs.get_data_info(i) for i in range(2)]
+    info = ours.get_data_info(0)
+    assert info['img_path'] == f'{tmp_path}/val2017/000000000001.jpg' and info['img_id'] == 1
+    assert info['instances'][0]['bbox'] == [2, 3, 12, 23] and info['instances'][0]['bbox_label'] == 0
+    assert ours.get_data_info(1)['instances'][0]['ignore_flag'] == 1  # iscrowd
+    assert 'COCOAPI' not in vars(ours)  # the checking wrapper is removed again
+    # an image listed in the JSON but not on disk
+    (tmp_path / 'val2017' / '000000000002.jpg').unlink()
+    with pytest.raises(FileNotFoundError) as err:
+        CocoDataset(**kw)
+    assert str(err.value).startswith(f"CocoDataset: image '{tmp_path}/val2017/000000000002.jpg' (image id 2 in "
+                                     f"'{tmp_path}/annotations/instances_val2017.json') not found; images are "
+                                     f'data_prefix["img"] + the JSON file_name.')
+    assert len(CocoDataset(check_images=False, **kw)) == 2
+
+
+def test_coco_dataset_missing_and_broken_files(tmp_path):
+    from mobilebench.datasets.coco import COCO_LAYOUT, CocoDataset
+    kw = _coco_folder(tmp_path)
+    with pytest.raises(FileNotFoundError) as err:
+        CocoDataset(**dict(kw, data_root=str(tmp_path / 'nope')))
+    assert str(err.value).startswith(f"CocoDataset: data_root '{tmp_path}/nope' not found (cwd ")
+    assert str(err.value).endswith(f'Expected layout: {COCO_LAYOUT}. Put the dataset there or pass '
+                                   '`--cfg-options data_root=/path/to/coco/`.')
+    with pytest.raises(FileNotFoundError, match=r"CocoDataset: annotation file \(ann_file\) '.*/annotations/x.json' "
+                       r'not found. Expected layout: <data_root>/annotations/instances_'):
+        CocoDataset(**dict(kw, ann_file='annotations/x.json'))
+    ann = tmp_path / 'annotations' / 'instances_val2017.json'
+    ann.write_bytes(b'')
+    with pytest.raises(ValueError, match=r"CocoDataset: annotation file '.*instances_val2017.json' is empty; it must "
+                       r'be a COCO instances JSON with "images", "annotations" and "categories"'):
+        CocoDataset(**kw)
+    ann.write_bytes(b'{"images": [')
+    with pytest.raises(ValueError, match=r"instances_val2017.json"):
+        CocoDataset(**kw)
+    ann.write_bytes(b'\x80\x04K\x01.')
+    with pytest.raises(ValueError, match=r'is not UTF-8 text \(invalid byte 0x80 at byte 0\).*looks like a pickle'):
+        CocoDataset(**kw)
