@@ -32,72 +32,6 @@ class _Log(logging.Handler):
         self.logger.removeHandler(self)
 
 
-# ============================================================================ reid/metrics.py
-def _reid_sample(feat, pid, cam, split):
-    from mmdet.structures import ReIDDataSample
-    ds = ReIDDataSample(metainfo=dict(pid=pid, camid=cam, split=split))
-    ds.pred_feature = torch.tensor(feat, dtype=torch.float32)
-    return ds  # a data element, not a dict: the metric must read both
-
-
-# queries q0 (pid 1) at (2, 0) and q1 (pid 2) at (0, 3), both camera 1; gallery (camera 2): g0 (pid 1) at (10, 1),
-# g1 (pid 3, a negative for both) at (0.8, 0), g2 (pid 2) at (0.5, 8).
-# Squared euclidean: q0 -> g1 1.44, g0 65, g2 66.25; q1 -> g1 9.64, g2 25.25, g0 104: both hit at rank 2, AP 1/2.
-# Cosine (and euclidean on L2-normalised features): q0 -> g1 (same direction, 0), g0 (0.995 cosine), g2: AP 1/2;
-# q1 -> g2 (0.998 cosine) first: AP 1. So mAP 0.75 and rank-1 0.5.
-_REID_TOY = [((2.0, 0.0), 1, 1, 'query'), ((0.0, 3.0), 2, 1, 'query'), ((10.0, 1.0), 1, 2, 'gallery'),
-             ((0.8, 0.0), 3, 2, 'gallery'), ((0.5, 8.0), 2, 2, 'gallery')]
-
-
-@pytest.mark.parametrize('kwargs, m_ap, rank1', [
-    (dict(), 0.5, 0.0),
-    (dict(normalize_feature=True), 0.75, 0.5),
-    (dict(dist_metric='cosine'), 0.75, 0.5),
-])
-def test_market1501_metric_distance_options(kwargs, m_ap, rank1):
-    from mobilebench.reid import Market1501Metric
-    metric = Market1501Metric(prefix='reid', **kwargs)
-    metric.process({}, [_reid_sample(*s) for s in _REID_TOY])
-    with _Log() as log:
-        out = metric.evaluate(len(_REID_TOY))
-    # default ranks 1, 5, 10 under the given prefix
-    assert out == {'reid/mAP': pytest.approx(m_ap), 'reid/rank1': pytest.approx(rank1), 'reid/rank5': 1.0,
-                   'reid/rank10': 1.0}
-    assert ('INFO', f'Market-1501 protocol: 2 queries (2 with a valid match), 3 gallery images: mAP {m_ap:.4f}, '
-            f'rank-1 {rank1:.4f}, rank-5 1.0000, rank-10 1.0000') in log.lines
-
-
-def test_market1501_metric_counts_queries_without_match_in_its_log():
-    from mobilebench.reid import Market1501Metric
-    metric = Market1501Metric(ranks=(1, ))
-    # a third query (pid 7) has no gallery image: skipped, and the log says so
-    metric.process({}, [_reid_sample(*s) for s in _REID_TOY] + [_reid_sample((0.0, 1.0), 7, 1, 'query')])
-    with _Log() as log:
-        out = metric.evaluate(6)
-    assert out == {'market1501/mAP': pytest.approx(0.5), 'market1501/rank1': 0.0}
-    assert ('INFO', 'Market-1501 protocol: 3 queries (2 with a valid match), 3 gallery images: mAP 0.5000, '
-            'rank-1 0.0000; 1 queries have no valid gallery match and are not counted') in log.lines
-
-
-def test_market1501_metric_errors_name_the_fix():
-    from mobilebench.reid import Market1501Metric
-    with pytest.raises(ValueError, match="dist_metric must be 'euclidean' or 'cosine', got 'manhattan'"):
-        Market1501Metric(dist_metric='manhattan')
-    metric = Market1501Metric()
-    with pytest.raises(KeyError, match='needs pred_feature in the data samples'):
-        metric.process({}, [dict(pid=1, camid=1, split='query')])
-    with pytest.raises(KeyError, match=r"lack \['camid'\]"):
-        metric.process({}, [dict(pred_feature=torch.zeros(2), pid=1, split='query')])
-    # split, pid and camid are read from the sample (not defaulted); a (1, D) feature is flattened
-    metric.process({}, [_reid_sample(((1.0, 2.0), ), 3, 4, 'gallery')])
-    (res, ) = metric.results
-    assert (res['pid'], res['camid'], res['split']) == (3, 4, 'gallery')
-    np.testing.assert_array_equal(res['feature'], [1.0, 2.0])
-    with pytest.raises(ValueError, match='got 0 query and 1 gallery images'):
-        metric.compute_metrics(metric.results)
-    assert Market1501Metric(collect_device='gpu').collect_device == 'gpu'
-
-
 # ============================================================================ face/metrics.py
 def _face_samples(d2, name='toy', scale=2.0):
     """Data samples of pairs whose L2-normalised members are at squared distance ``d2[i]`` (2 - 2 cos theta),
@@ -441,7 +375,7 @@ def test_restricted_pickle_refuses_globals_before_calling_them(tmp_path):
     assert not marker.exists()
 
 
-def test_restricted_load_file_errors(tmp_path):
+def test_restricted_pickle_load_file_errors(tmp_path):
     import pickle
 
     from mobilebench.safe_pickle import restricted_load
@@ -682,7 +616,7 @@ def test_ranking_edges_by_hand():
 
 
 # ============================================================================ benchmark/claims.py
-def test_pid_identity():
+def test_claims_pid_identity():
     import os
     import socket
     import subprocess
@@ -792,7 +726,7 @@ class _Wrapped(torch.nn.Module):
         self.backbone = _net()
 
 
-def test_state_dict_comparison_by_hand():
+def test_checkpoint_state_dict_comparison_by_hand():
     from mobilebench.checkpoint import CheckpointMismatchError, compare_state_dict, format_diff, state_dict_of
     net = _net()
     full = net.state_dict()
