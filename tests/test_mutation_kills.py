@@ -230,7 +230,8 @@ def _ok_record(**kw):
     (dict(status='done'), ["`status` = 'done' is not one of ok, failed, running, blocked"]),
     (dict(status=''), ["`status` = '' is not a non-empty string",
                        "`status` = '' is not one of ok, failed, running, blocked"]),
-    (dict(task=None, backbone=3), ['`task` = None is not a non-empty string', '`backbone` = 3 is not a non-empty string']),
+    (dict(task=None, backbone=3), ['`task` = None is not a non-empty string',
+                                   '`backbone` = 3 is not a non-empty string']),
     (dict(metric=1), ['`metric` = 1 is not a string']),
     (dict(metrics_shown=['a', 1]), ['`metrics_shown` is not a list of strings']),
     (dict(metrics_shown='mAP'), ['`metrics_shown` is not a list of strings']),
@@ -370,7 +371,8 @@ def test_restricted_pickle_refuses_globals_before_calling_them(tmp_path):
     assert not marker.exists()
     path = tmp_path / 'evil.pkl'
     path.write_bytes(data)
-    with open(path, 'rb') as f, pytest.raises(UnsafePickleError, match=f'^{path}: refusing to load global builtins.exec'):
+    with open(path, 'rb') as f, \
+            pytest.raises(UnsafePickleError, match=f'^{path}: refusing to load global builtins.exec'):
         restricted_load(f)  # the source defaults to the file's name
     assert not marker.exists()
 
@@ -510,7 +512,8 @@ def test_leaderboard_gather_rows_and_ranks_by_hand(tmp_path):
     assert problems['voc__e'] == ('blocked', 'blocked by pre__e: pretraining failed')
     assert problems['voc__f'] == ('running', 'interrupted or still running; re-run tools/benchmark.py to finish it')
     assert problems['voc__never'] == ('missing', 'planned but no record yet')
-    assert problems['voc__g'][0] == 'corrupt' and problems['voc__g'][1].startswith(str(tmp_path / 'runs' / 'voc__g.json'))
+    assert problems['voc__g'][0] == 'corrupt'
+    assert problems['voc__g'][1].startswith(str(tmp_path / 'runs' / 'voc__g.json'))
     assert problems['voc__h'] == ('corrupt', f'{tmp_path}/runs/voc__h.json: `metrics` is list, expected an object')
     assert len(problems) == 6 and len(data['runs']) == 6
     # higher is better: b (0.8), a (mean of 0.6 and 0.7), then c (NaN: no value) last

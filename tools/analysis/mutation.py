@@ -236,8 +236,9 @@ def summarise(statuses: Dict[str, str], equivalent: Sequence[str]) -> Dict:
                 other=total - killed - counts.get('survived', 0) - counts.get('no tests', 0)
                 - counts.get('timeout', 0) - counts.get('not checked', 0),
                 equivalent=len(equiv), kill_rate=(killed / denominator) if denominator else None,
-                survivors=sorted(k for k, s in statuses.items() if s in ('survived', 'no tests', 'timeout')
-                                 and k not in equiv))
+                survivors=sorted(k for k, s in statuses.items() if s in ('survived', 'no tests') and k not in equiv),
+                to_retest=sorted(k for k, s in statuses.items()
+                                 if s in ('survived', 'no tests', 'timeout', 'not checked') and k not in equiv))
 
 
 def load_summary(dest: str) -> Dict:
@@ -297,7 +298,7 @@ def run_module(module: Module, work_dir: str, jobs: int, nice: int, retest: bool
     summary = load_summary(dest)
     names = module.patterns() if module.functions else []
     if retest:
-        names = summary.get('result', {}).get('survivors', [])
+        names = summarise(mutant_statuses(module, dest), list(equivalent))['to_retest']
         if not names:
             print(f'[mutation] {module.name}: no survivors to retest')
             return summary
@@ -315,7 +316,8 @@ def run_module(module: Module, work_dir: str, jobs: int, nice: int, retest: bool
     result = summarise(mutant_statuses(module, dest), list(equivalent))
     summary.setdefault('runs', []).append(dict(
         date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), rc=rc,
-        cpu_s=round(cpu, 1), wall_s=round(wall, 1), retest=retest, tests_at=tests_at, killed=result['killed'], total=result['total']))
+        cpu_s=round(cpu, 1), wall_s=round(wall, 1), retest=retest, tests_at=tests_at, killed=result['killed'],
+        total=result['total']))
     summary['cpu_s'] = round(summary.get('cpu_s', 0.0) + cpu, 1)
     summary['result'] = result
     complete = result['total'] and not result['not_checked'] and rc == 0
@@ -352,7 +354,7 @@ def write_report(doc: str, work_dir: str, equivalent: Dict[str, str]) -> None:
         b = s.get('before')
         first = (f'{b["killed"]}/{b["total"]} ({_pct(b["kill_rate"])}; tests at {b.get("tests_at", "?")})'
                  if b else 'incomplete')
-        state = '' if s.get('complete') else f' **incomplete: {r["not_checked"]} not run yet**'
+        state = f' **incomplete: {r["not_checked"]} not run yet**' if r['not_checked'] or not s.get('complete') else ''
         tests = ' '.join(f'`{a}`' if not a.startswith('tests/') else a[len('tests/'):] for a in m.tests)
         name = m.name + (f' ({m.note})' if m.note else '')
         rows.append(f'| {name} | {m.path} | {tests} | {r["killed"]}/{r["total"] - r["equivalent"]} | '
