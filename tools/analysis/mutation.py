@@ -347,19 +347,38 @@ def write_report(doc: str, work_dir: str, equivalent: Dict[str, str]) -> None:
     for m in MODULES:
         dest = osp.join(work_dir, m.name)
         s = load_summary(dest)
-        if not s.get('runs'):
+        statuses = mutant_statuses(m, dest)
+        if not s.get('runs') and not statuses:
             missing.append(m)
             continue
-        r = summarise(mutant_statuses(m, dest), list(equivalent))  # re-read: equivalents may have changed
-        b = s.get('before')
-        first = (f'{b["killed"]}/{b["total"]} ({_pct(b["kill_rate"])}; tests at {b.get("tests_at", "?")})'
-                 if b else 'incomplete')
-        state = f' **incomplete: {r["not_checked"]} not run yet**' if r['not_checked'] or not s.get('complete') else ''
+        r = summarise(statuses, list(equivalent))  # re-read: equivalents may have changed
+        done = r['total'] - r['not_checked']
+        if not done:
+            missing.append(m)
+            continue
+        runs = s.get('runs', [])
+        b, part = s.get('before'), s.get('baseline_partial')
+        if b:
+            first = f'{b["killed"]}/{b["total"]} ({_pct(b["kill_rate"])}; tests at {b.get("tests_at", "?")})'
+        elif part:
+            first = (f'partial: {part["killed"]} killed of {part["run"]} run (of {part["total"]}; tests at '
+                     f'{part["tests_at"]})')
+        elif runs and runs[-1].get('tests_at') or not runs:
+            first = f'partial: {r["killed"]} killed of {done} run (of {r["total"]}; tests at ' \
+                    f'{(runs[-1].get("tests_at") if runs else None) or "?"})'
+        else:
+            first = 'not measured'
+        rate = _pct(r['kill_rate'])
+        if r['not_checked']:
+            run = done - r['equivalent']
+            rate = f'**incomplete** ({r["not_checked"]} not run yet); {_pct(r["killed"] / run)} of the {run} run'
         tests = ' '.join(f'`{a}`' if not a.startswith('tests/') else a[len('tests/'):] for a in m.tests)
         name = m.name + (f' ({m.note})' if m.note else '')
+        cpu = f'{s.get("cpu_s", 0):.0f}' + ('' if runs and not s.get('cpu_incomplete') else ' (lower bound)')
+        last = runs[-1]['date'] if runs else 'interrupted'
         rows.append(f'| {name} | {m.path} | {tests} | {r["killed"]}/{r["total"] - r["equivalent"]} | '
-                    f'{_pct(r["kill_rate"])}{state} | {first} | {r["survived"]} | {r["no_tests"]} | {r["timeout"]} | '
-                    f'{r["equivalent"]} | {s.get("cpu_s", 0):.0f} | {s["runs"][-1]["date"]} |')
+                    f'{rate} | {first} | {r["survived"]} | {r["no_tests"]} | {r["timeout"]} | '
+                    f'{r["equivalent"]} | {cpu} | {last} |')
         total_cpu += s.get('cpu_s', 0)
     lines = [TABLE_START, '',
              f'mutmut {mutmut.__version__ if hasattr(mutmut, "__version__") else ""}'.strip()
@@ -367,7 +386,8 @@ def write_report(doc: str, work_dir: str, equivalent: Dict[str, str]) -> None:
              f'module: `{" ".join(PYTEST_ARGS)}`; CPU time summed over the modules: {total_cpu / 60:.0f} min.', '',
              *rows, '']
     if missing:
-        lines += ['Not measured yet: ' + ', '.join(f'{m.name} ({m.path})' for m in missing) + '.', '']
+        lines += ['Not measured yet (no mutant run): ' + ', '.join(f'{m.name} ({m.path})' for m in missing) + '.',
+                  '']
     lines.append(TABLE_END)
     block = '\n'.join(lines)
     text = open(doc, encoding='utf-8').read() if osp.exists(doc) else ''
