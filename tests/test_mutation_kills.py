@@ -32,69 +32,6 @@ class _Log(logging.Handler):
         self.logger.removeHandler(self)
 
 
-# ============================================================================ reid/metrics.py
-def _reid_sample(feat, pid, cam, split):
-    from mmdet.structures import ReIDDataSample
-    ds = ReIDDataSample(metainfo=dict(pid=pid, camid=cam, split=split))
-    ds.pred_feature = torch.tensor(feat, dtype=torch.float32)
-    return ds  # a data element, not a dict: the metric must read both
-
-
-# one query (pid 1, camera 1) at (1, 0); gallery: g0 same person, other camera, at (10, 1); g1 another person at
-# (1.1, 0.5). Squared euclidean: g0 82, g1 0.26 -> g1 (negative) first: AP 1/2, rank-1 0. Cosine distance:
-# g0 1 - 10/sqrt(101) = 0.005, g1 1 - 1.1/sqrt(1.46) = 0.090 -> g0 first: AP 1, rank-1 1. The same holds for
-# euclidean distances of L2-normalised features (monotone in the cosine).
-_REID_TOY = [((1.0, 0.0), 1, 1, 'query'), ((10.0, 1.0), 1, 2, 'gallery'), ((1.1, 0.5), 2, 2, 'gallery')]
-
-
-@pytest.mark.parametrize('kwargs, m_ap, rank1', [
-    (dict(), 0.5, 0.0),
-    (dict(normalize_feature=True), 1.0, 1.0),
-    (dict(dist_metric='cosine'), 1.0, 1.0),
-])
-def test_market1501_metric_distance_options(kwargs, m_ap, rank1):
-    from mobilebench.reid import Market1501Metric
-    metric = Market1501Metric(prefix='reid', **kwargs)
-    metric.process({}, [_reid_sample(*s) for s in _REID_TOY])
-    with _Log() as log:
-        out = metric.evaluate(len(_REID_TOY))
-    # default ranks 1, 5, 10 under the given prefix
-    assert out == {'reid/mAP': pytest.approx(m_ap), 'reid/rank1': pytest.approx(rank1), 'reid/rank5': 1.0,
-                   'reid/rank10': 1.0}
-    assert ('INFO', f'Market-1501 protocol: 1 queries (1 with a valid match), 2 gallery images: mAP {m_ap:.4f}, '
-            f'rank-1 {rank1:.4f}, rank-5 1.0000, rank-10 1.0000') in log.lines
-
-
-def test_market1501_metric_counts_queries_without_match_in_its_log():
-    from mobilebench.reid import Market1501Metric
-    metric = Market1501Metric(ranks=(1, ))
-    # a second query (pid 7) has no gallery image: skipped, and the log says so
-    metric.process({}, [_reid_sample(*s) for s in _REID_TOY] + [_reid_sample((0.0, 1.0), 7, 1, 'query')])
-    with _Log() as log:
-        out = metric.evaluate(4)
-    assert out == {'market1501/mAP': pytest.approx(0.5), 'market1501/rank1': 0.0}
-    assert ('INFO', 'Market-1501 protocol: 2 queries (1 with a valid match), 2 gallery images: mAP 0.5000, '
-            'rank-1 0.0000; 1 queries have no valid gallery match and are not counted') in log.lines
-
-
-def test_market1501_metric_errors_name_the_fix():
-    from mobilebench.reid import Market1501Metric
-    with pytest.raises(ValueError, match="dist_metric must be 'euclidean' or 'cosine', got 'manhattan'"):
-        Market1501Metric(dist_metric='manhattan')
-    metric = Market1501Metric()
-    with pytest.raises(KeyError, match='needs pred_feature in the data samples'):
-        metric.process({}, [dict(pid=1, camid=1, split='query')])
-    with pytest.raises(KeyError, match=r"lack \['camid'\]"):
-        metric.process({}, [dict(pred_feature=torch.zeros(2), pid=1, split='query')])
-    # split, pid and camid are read from the sample (not defaulted)
-    metric.process({}, [_reid_sample((1.0, 2.0), 3, 4, 'gallery')])
-    (res, ) = metric.results
-    assert (res['pid'], res['camid'], res['split']) == (3, 4, 'gallery')
-    np.testing.assert_array_equal(res['feature'], [1.0, 2.0])
-    with pytest.raises(ValueError, match='got 0 query and 1 gallery images'):
-        metric.compute_metrics(metric.results)
-
-
 # ============================================================================ face/metrics.py
 def _face_samples(d2, name='toy', scale=2.0):
     """Data samples of pairs whose L2-normalised members are at squared distance ``d2[i]`` (2 - 2 cos theta),
@@ -293,7 +230,8 @@ def _ok_record(**kw):
     (dict(status='done'), ["`status` = 'done' is not one of ok, failed, running, blocked"]),
     (dict(status=''), ["`status` = '' is not a non-empty string",
                        "`status` = '' is not one of ok, failed, running, blocked"]),
-    (dict(task=None, backbone=3), ['`task` = None is not a non-empty string', '`backbone` = 3 is not a non-empty string']),
+    (dict(task=None, backbone=3), ['`task` = None is not a non-empty string',
+                                   '`backbone` = 3 is not a non-empty string']),
     (dict(metric=1), ['`metric` = 1 is not a string']),
     (dict(metrics_shown=['a', 1]), ['`metrics_shown` is not a list of strings']),
     (dict(metrics_shown='mAP'), ['`metrics_shown` is not a list of strings']),
@@ -433,12 +371,13 @@ def test_restricted_pickle_refuses_globals_before_calling_them(tmp_path):
     assert not marker.exists()
     path = tmp_path / 'evil.pkl'
     path.write_bytes(data)
-    with open(path, 'rb') as f, pytest.raises(UnsafePickleError, match=f'^{path}: refusing to load global builtins.exec'):
+    with open(path, 'rb') as f, \
+            pytest.raises(UnsafePickleError, match=f'^{path}: refusing to load global builtins.exec'):
         restricted_load(f)  # the source defaults to the file's name
     assert not marker.exists()
 
 
-def test_restricted_load_file_errors(tmp_path):
+def test_restricted_pickle_load_file_errors(tmp_path):
     import pickle
 
     from mobilebench.safe_pickle import restricted_load
@@ -573,7 +512,8 @@ def test_leaderboard_gather_rows_and_ranks_by_hand(tmp_path):
     assert problems['voc__e'] == ('blocked', 'blocked by pre__e: pretraining failed')
     assert problems['voc__f'] == ('running', 'interrupted or still running; re-run tools/benchmark.py to finish it')
     assert problems['voc__never'] == ('missing', 'planned but no record yet')
-    assert problems['voc__g'][0] == 'corrupt' and problems['voc__g'][1].startswith(str(tmp_path / 'runs' / 'voc__g.json'))
+    assert problems['voc__g'][0] == 'corrupt'
+    assert problems['voc__g'][1].startswith(str(tmp_path / 'runs' / 'voc__g.json'))
     assert problems['voc__h'] == ('corrupt', f'{tmp_path}/runs/voc__h.json: `metrics` is list, expected an object')
     assert len(problems) == 6 and len(data['runs']) == 6
     # higher is better: b (0.8), a (mean of 0.6 and 0.7), then c (NaN: no value) last
@@ -679,7 +619,7 @@ def test_ranking_edges_by_hand():
 
 
 # ============================================================================ benchmark/claims.py
-def test_pid_identity():
+def test_claims_pid_identity():
     import os
     import socket
     import subprocess
@@ -775,3 +715,184 @@ def test_claims_unreadable_and_heartbeat(tmp_path):
         time.sleep(0.02)
     c.stop_heartbeat()
     assert os.path.getmtime(c.path('r')) > old + 40  # refreshed by the heartbeat thread
+
+
+# ============================================================================ checkpoint.py
+def _net():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
+
+
+class _Wrapped(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = _net()
+
+
+def test_checkpoint_state_dict_comparison_by_hand():
+    from mobilebench.checkpoint import CheckpointMismatchError, compare_state_dict, format_diff, state_dict_of
+    net = _net()
+    full = net.state_dict()
+    assert compare_state_dict(net, full).fits and compare_state_dict(net, full).matched == 6  # 7 minus the counter
+    state = {k: v for k, v in full.items() if k not in ('0.bias', '1.num_batches_tracked')}
+    state['0.weight'] = torch.zeros(4, 2)
+    state['x.y'] = torch.zeros(1)
+    state['x.num_batches_tracked'] = torch.zeros(())  # never reported
+    diff = compare_state_dict(net, state)
+    assert (diff.missing, diff.unexpected, diff.mismatched, diff.matched) == (
+        ['0.bias'], ['x.y'], [('0.weight', (4, 2), (3, 2))], 4) and not diff.fits
+    assert format_diff(diff) == ('  1 mis-shaped (checkpoint shape -> model shape):\n    0.weight: (4, 2) -> (3, 2)\n'
+                                 '  1 missing from the checkpoint:\n    0.bias\n'
+                                 '  1 unexpected (in the checkpoint, not in the model):\n    x.y')
+    many = type(diff)(missing=['a', 'b', 'c'], unexpected=['d', 'e'], mismatched=[('f', (1, ), (2, ))] * 2)
+    assert format_diff(many, limit=1).splitlines()[-3:] == ['  ... and 1 more mis-shaped keys',
+                                                            '  ... and 2 more missing keys',
+                                                            '  ... and 1 more unexpected keys']
+    assert len(format_diff(many, limit=2).splitlines()) == 3 + 2 + 2 + 2 + 1  # 3 headers, 2 + 2 + 2 keys, 1 "more"
+    # unwrapping and key revision
+    wrapped = state_dict_of(dict(state_dict={'module.0.weight': 1, 'a.module.b': 2}, meta={}))
+    assert wrapped == {'0.weight': 1, 'a.module.b': 2}
+    bare = state_dict_of({'module.x': 1}, revise_keys=[(r'^module\.', 'm.'), (r'^m\.', 'n.')])
+    assert bare == {'n.x': 1}
+    sd = net.state_dict()
+    assert state_dict_of(sd)._metadata == sd._metadata  # module versions travel with the tensors
+    with pytest.raises(CheckpointMismatchError, match='the checkpoint is a list, not a dict of tensors'):
+        state_dict_of([1])
+
+
+def test_checkpoint_fit_messages(tmp_path):
+    from mobilebench.checkpoint import PARTIAL_LOAD_HINT, CheckpointMismatchError, check_checkpoint_fits
+    net = _net()
+    state = {k: v for k, v in net.state_dict().items() if k != '0.bias'}
+    with pytest.raises(CheckpointMismatchError) as err:
+        check_checkpoint_fits(net, state, 'ck.pth', 'the model of a.py')
+    msg = str(err.value)
+    assert msg.startswith('checkpoint ck.pth does not fit the model of a.py: 5 of 6 model tensors match by name and '
+                          'shape.\n  1 missing from the checkpoint:\n    0.bias\n')
+    assert msg.endswith(f'or the config that produced the checkpoint. To fine-tune from a related model, '
+                        f'{PARTIAL_LOAD_HINT}.')
+    with _Log() as log:
+        diff = check_checkpoint_fits(net, state, 'ck.pth', partial=True)
+    assert diff.missing == ['0.bias']
+    assert [m for lvl, m in log.lines if lvl == 'WARNING'][0].endswith(
+        'partial_load=True: loading the 5 matching tensors; the others keep their initialisation.')
+    # partial, but nothing matches: still an error, with the prefix hint and without the partial-load advice
+    prefixed = {'backbone.' + k: v for k, v in net.state_dict().items()}
+    with pytest.raises(CheckpointMismatchError) as err:
+        check_checkpoint_fits(net, prefixed, 'ck.pth', partial=True)
+    assert 'Every checkpoint key starts with `backbone.`: it belongs to a model that contains this one; strip the ' \
+           'prefix (e.g. --prefix backbone.).' in str(err.value) and PARTIAL_LOAD_HINT not in str(err.value)
+    with pytest.raises(CheckpointMismatchError, match=r"holds only the model's `backbone.` sub-module: load it with "
+                       r"init_cfg=dict\(type='Pretrained', checkpoint=..., prefix='backbone.'\)"):
+        check_checkpoint_fits(_Wrapped(), net.state_dict(), 'ck.pth')
+    # no hint when some tensors match (the prefix is not the problem)
+    with pytest.raises(CheckpointMismatchError) as err:
+        check_checkpoint_fits(net, dict(prefixed, **{'0.weight': net.state_dict()['0.weight']}), 'ck.pth')
+    assert 'Every checkpoint key' not in str(err.value) and 'sub-module' not in str(err.value)
+
+
+def test_load_checkpoint_checked_with_prefix(tmp_path):
+    from mobilebench.checkpoint import CheckpointMismatchError, load_checkpoint_checked
+    src = _Wrapped()
+    with torch.no_grad():
+        src.backbone[0].weight.fill_(0.5)
+    path = str(tmp_path / 'det.pth')
+    torch.save(dict(state_dict=src.state_dict(), meta={}), path)
+    net = _net()
+    ckpt = load_checkpoint_checked(net, path, prefix='backbone')  # the dot is added
+    assert set(ckpt) == {'state_dict', 'meta'} and torch.equal(net[0].weight, torch.full((3, 2), 0.5))
+    with pytest.raises(CheckpointMismatchError, match=r"has no key starting with 'neck.' \(its keys start with "
+                       r"\['backbone.'\]\); pass the right --prefix, or none for a bare the model checkpoint"):
+        load_checkpoint_checked(_net(), path, prefix='neck.')
+    with pytest.raises(CheckpointMismatchError, match='does not fit'):
+        load_checkpoint_checked(_net(), path)
+    # partial: the matching tensors are loaded, the rest stays
+    torch.save({'0.weight': torch.ones(3, 2), 'zzz': torch.ones(1)}, path)
+    net = _net()
+    bias = net[0].bias.clone()
+    load_checkpoint_checked(net, path, partial=True)
+    assert torch.equal(net[0].weight, torch.ones(3, 2)) and torch.equal(net[0].bias, bias)
+
+
+def test_checkpoint_fit_hook_never_partial_on_resume():
+    from types import SimpleNamespace
+
+    from mobilebench.checkpoint import CheckpointFitHook, CheckpointMismatchError
+    net = _net()
+    state = {k: v for k, v in net.state_dict().items() if k != '0.bias'}
+    runner = SimpleNamespace(model=net, cfg=SimpleNamespace(filename='cfg.py'), _load_from='ck.pth', _resume=False)
+    CheckpointFitHook(partial=True).after_load_checkpoint(runner, dict(state_dict=state))
+    with pytest.raises(CheckpointMismatchError, match='checkpoint ck.pth does not fit the model of cfg.py'):
+        CheckpointFitHook(partial=False).after_load_checkpoint(runner, dict(state_dict=state))
+    runner._resume = True
+    with pytest.raises(CheckpointMismatchError):
+        CheckpointFitHook(partial=True).after_load_checkpoint(runner, dict(state_dict=state))
+    bare = SimpleNamespace(model=net, cfg=SimpleNamespace())
+    with pytest.raises(CheckpointMismatchError, match='checkpoint the checkpoint does not fit the model of the config'):
+        CheckpointFitHook().after_load_checkpoint(bare, state)
+    assert CheckpointFitHook.priority == 'VERY_HIGH' and CheckpointFitHook(partial=1).partial is True
+
+
+# ============================================================================ datasets/coco.py
+def _coco_folder(tmp_path, n_images=2, on_disk=(1, 2)):
+    import json
+    (tmp_path / 'annotations').mkdir()
+    (tmp_path / 'val2017').mkdir()
+    images = [dict(id=i, file_name=f'{i:012d}.jpg', width=64, height=48) for i in range(1, n_images + 1)]
+    for i in on_disk:
+        (tmp_path / 'val2017' / f'{i:012d}.jpg').write_bytes(b'\xff\xd8')
+    anns = [dict(id=10, image_id=1, category_id=1, bbox=[2, 3, 10, 20], area=200, iscrowd=0),
+            dict(id=11, image_id=2, category_id=3, bbox=[0, 0, 5, 5], area=25, iscrowd=1)]
+    cats = [dict(id=1, name='person'), dict(id=3, name='car')]
+    ann = tmp_path / 'annotations' / 'instances_val2017.json'
+    ann.write_text(json.dumps(dict(images=images, annotations=anns, categories=cats)))
+    return dict(data_root=str(tmp_path), ann_file='annotations/instances_val2017.json',
+                data_prefix=dict(img='val2017/'), pipeline=[])
+
+
+def test_coco_dataset_same_infos_as_mmdet_and_clear_errors(tmp_path):
+    from mmdet.datasets import CocoDataset as MMDetCoco
+
+    from mobilebench.datasets.coco import CocoDataset
+    kw = _coco_folder(tmp_path)
+    ours = CocoDataset(**kw)
+    assert ours.check_images is True
+    theirs = MMDetCoco(**kw)
+    assert len(ours) == 2 and [ours.get_data_info(i) for i in range(2)] == [theirs.get_data_info(i) for i in range(2)]
+    info = ours.get_data_info(0)
+    assert info['img_path'] == f'{tmp_path}/val2017/000000000001.jpg' and info['img_id'] == 1
+    assert info['instances'][0]['bbox'] == [2, 3, 12, 23] and info['instances'][0]['bbox_label'] == 0
+    assert ours.get_data_info(1)['instances'][0]['ignore_flag'] == 1  # iscrowd
+    assert 'COCOAPI' not in vars(ours)  # the checking wrapper is removed again
+    # an image listed in the JSON but not on disk
+    (tmp_path / 'val2017' / '000000000002.jpg').unlink()
+    with pytest.raises(FileNotFoundError) as err:
+        CocoDataset(**kw)
+    assert str(err.value).startswith(f"CocoDataset: image '{tmp_path}/val2017/000000000002.jpg' (image id 2 in "
+                                     f"'{tmp_path}/annotations/instances_val2017.json') not found; images are "
+                                     f'data_prefix["img"] + the JSON file_name.')
+    assert len(CocoDataset(check_images=False, **kw)) == 2
+
+
+def test_coco_dataset_missing_and_broken_files(tmp_path):
+    from mobilebench.datasets.coco import COCO_LAYOUT, CocoDataset
+    kw = _coco_folder(tmp_path)
+    with pytest.raises(FileNotFoundError) as err:
+        CocoDataset(**dict(kw, data_root=str(tmp_path / 'nope')))
+    assert str(err.value).startswith(f"CocoDataset: data_root '{tmp_path}/nope' not found (cwd ")
+    assert str(err.value).endswith(f'Expected layout: {COCO_LAYOUT}. Put the dataset there or pass '
+                                   '`--cfg-options data_root=/path/to/coco/`.')
+    with pytest.raises(FileNotFoundError, match=r"CocoDataset: annotation file \(ann_file\) '.*/annotations/x.json' "
+                       r'not found. Expected layout: <data_root>/annotations/instances_'):
+        CocoDataset(**dict(kw, ann_file='annotations/x.json'))
+    ann = tmp_path / 'annotations' / 'instances_val2017.json'
+    ann.write_bytes(b'')
+    with pytest.raises(ValueError, match=r"CocoDataset: annotation file '.*instances_val2017.json' is empty; it must "
+                       r'be a COCO instances JSON with "images", "annotations" and "categories"'):
+        CocoDataset(**kw)
+    ann.write_bytes(b'{"images": [')
+    with pytest.raises(ValueError, match=r"instances_val2017.json"):
+        CocoDataset(**kw)
+    ann.write_bytes(b'\x80\x04K\x01.')
+    with pytest.raises(ValueError, match=r'is not UTF-8 text \(invalid byte 0x80 at byte 0\).*looks like a pickle'):
+        CocoDataset(**kw)

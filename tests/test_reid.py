@@ -3,6 +3,7 @@
 The fixture tests/data/market1501_tiny/ holds person crops of real COCO val2017 photos in the official
 Market-1501 layout (see tests/data/README.md); the metric is checked on rankings computed by hand.
 """
+import logging
 import os
 import os.path as osp
 import shutil
@@ -102,6 +103,91 @@ def test_market1501_metric_needs_query_gallery_and_metainfo():
     metric.process({}, [_sample(0.0, 1, 1, 'query')])
     with pytest.raises(ValueError, match='1 query and 0 gallery'):
         metric.compute_metrics(metric.results)
+
+
+# ------------------------------------------------------------------------------- metric options, log, errors
+def _reid_sample(feat, pid, cam, split):
+    from mmdet.structures import ReIDDataSample
+    ds = ReIDDataSample(metainfo=dict(pid=pid, camid=cam, split=split))
+    ds.pred_feature = torch.tensor(feat, dtype=torch.float32)
+    return ds  # a data element, not a dict: the metric must read both
+
+
+# queries q0 (pid 1) at (2, 0) and q1 (pid 2) at (0, 3), both camera 1; gallery (camera 2): g0 (pid 1) at (10, 1),
+# g1 (pid 3, a negative for both) at (0.8, 0), g2 (pid 2) at (0.5, 8).
+# Squared euclidean: q0 -> g1 1.44, g0 65, g2 66.25; q1 -> g1 9.64, g2 25.25, g0 104: both hit at rank 2, AP 1/2.
+# Cosine (and euclidean on L2-normalised features): q0 -> g1 (same direction, 0), g0 (0.995 cosine), g2: AP 1/2;
+# q1 -> g2 (0.998 cosine) first: AP 1. So mAP 0.75 and rank-1 0.5.
+_REID_TOY = [((2.0, 0.0), 1, 1, 'query'), ((0.0, 3.0), 2, 1, 'query'), ((10.0, 1.0), 1, 2, 'gallery'),
+             ((0.8, 0.0), 3, 2, 'gallery'), ((0.5, 8.0), 2, 2, 'gallery')]
+
+
+@pytest.mark.parametrize('kwargs, m_ap, rank1', [
+    (dict(), 0.5, 0.0),
+    (dict(normalize_feature=True), 0.75, 0.5),
+    (dict(dist_metric='cosine'), 0.75, 0.5),
+])
+def test_market1501_metric_distance_options(kwargs, m_ap, rank1):
+    from mobilebench.reid import Market1501Metric
+    metric = Market1501Metric(prefix='reid', **kwargs)
+    metric.process({}, [_reid_sample(*s) for s in _REID_TOY])
+    with _Log() as log:
+        out = metric.evaluate(len(_REID_TOY))
+    # default ranks 1, 5, 10 under the given prefix
+    assert out == {'reid/mAP': pytest.approx(m_ap), 'reid/rank1': pytest.approx(rank1), 'reid/rank5': 1.0,
+                   'reid/rank10': 1.0}
+    assert ('INFO', f'Market-1501 protocol: 2 queries (2 with a valid match), 3 gallery images: mAP {m_ap:.4f}, '
+            f'rank-1 {rank1:.4f}, rank-5 1.0000, rank-10 1.0000') in log.lines
+
+
+def test_market1501_metric_counts_queries_without_match_in_its_log():
+    from mobilebench.reid import Market1501Metric
+    metric = Market1501Metric(ranks=(1, ))
+    # a third query (pid 7) has no gallery image: skipped, and the log says so
+    metric.process({}, [_reid_sample(*s) for s in _REID_TOY] + [_reid_sample((0.0, 1.0), 7, 1, 'query')])
+    with _Log() as log:
+        out = metric.evaluate(6)
+    assert out == {'market1501/mAP': pytest.approx(0.5), 'market1501/rank1': 0.0}
+    assert ('INFO', 'Market-1501 protocol: 3 queries (2 with a valid match), 3 gallery images: mAP 0.5000, '
+            'rank-1 0.0000; 1 queries have no valid gallery match and are not counted') in log.lines
+
+
+def test_market1501_metric_errors_name_the_fix():
+    from mobilebench.reid import Market1501Metric
+    with pytest.raises(ValueError, match="dist_metric must be 'euclidean' or 'cosine', got 'manhattan'"):
+        Market1501Metric(dist_metric='manhattan')
+    metric = Market1501Metric()
+    with pytest.raises(KeyError, match='needs pred_feature in the data samples'):
+        metric.process({}, [dict(pid=1, camid=1, split='query')])
+    with pytest.raises(KeyError, match=r"lack \['camid'\]"):
+        metric.process({}, [dict(pred_feature=torch.zeros(2), pid=1, split='query')])
+    # split, pid and camid are read from the sample (not defaulted); a (1, D) feature is flattened
+    metric.process({}, [_reid_sample(((1.0, 2.0), ), 3, 4, 'gallery')])
+    (res, ) = metric.results
+    assert (res['pid'], res['camid'], res['split']) == (3, 4, 'gallery')
+    np.testing.assert_array_equal(res['feature'], [1.0, 2.0])
+    with pytest.raises(ValueError, match='got 0 query and 1 gallery images'):
+        metric.compute_metrics(metric.results)
+    assert Market1501Metric(collect_device='gpu').collect_device == 'gpu'
+
+class _Log(logging.Handler):
+    """Collect what the current MMLogger prints."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append((record.levelname, record.getMessage()))
+
+    def __enter__(self):
+        from mmengine.logging import MMLogger
+        self.logger = MMLogger.get_current_instance()
+        self.logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self)
 
 
 # ------------------------------------------------------------------------------------------- dataset
