@@ -197,7 +197,7 @@ def test_make_demo_data_formats_and_determinism(tmp_path):
     voc = root / 'VOCdevkit' / 'VOC2007'
     ids = (voc / 'ImageSets' / 'Main' / 'test.txt').read_text().split()
     tree = ET.parse(voc / 'Annotations' / f'{ids[0]}.xml')
-    assert tree.find('object/name').text in ('car', 'dog', 'cat') and (voc / 'JPEGImages' / f'{ids[0]}.jpg').exists()
+    assert tree.find('object/name').text in ('car', 'dog', 'cat', 'bus', 'bird') and (voc / 'JPEGImages' / f'{ids[0]}.jpg').exists()
     coco = json.load(open(root / 'coco_pose' / 'annotations' / 'person_keypoints_val2017.json'))
     assert len(coco['categories'][0]['keypoints']) == 17 and len(coco['annotations'][0]['keypoints']) == 51
     import decord
@@ -206,12 +206,12 @@ def test_make_demo_data_formats_and_determinism(tmp_path):
     from mobilebench.face.bin_format import load_bin
     from mobilebench.face.recordio import RecordIOReader
     images, issame = load_bin(str(root / 'faces' / 'lfw.bin'))
-    assert len(images) == 2 * len(issame) == 120
-    assert len(RecordIOReader(str(root / 'faces' / 'train.rec'))) == 320
+    assert len(images) == 2 * len(issame) == 1200
+    assert len(RecordIOReader(str(root / 'faces' / 'train.rec'))) == 480
     from mobilebench.datasets.market1501 import Market1501Dataset
     reid = Market1501Dataset(data_root=str(root / 'market1501'), split='test', test_mode=True)
-    assert len(reid) == 20 + 60 and {reid.get_data_info(i)['pid'] for i in range(len(reid))} >= {-1, 0}
-    assert Market1501Dataset(data_root=str(root / 'market1501'), split='train').metainfo['num_classes'] == 10
+    assert len(reid) == 160 + 240 and {reid.get_data_info(i)['pid'] for i in range(len(reid))} >= {-1, 0}
+    assert Market1501Dataset(data_root=str(root / 'market1501'), split='train').metainfo['num_classes'] == 40
 
 
 def test_launcher_commands(tmp_path, monkeypatch):
@@ -232,3 +232,24 @@ def test_launcher_commands(tmp_path, monkeypatch):
         Sweep(BENCH, str(tmp_path), launcher='mpi')
     with pytest.raises(ValueError, match='use jobs=1'):
         Sweep(BENCH, str(tmp_path), launcher='pytorch', jobs=2)
+
+
+def test_untrained_test_of_the_first_seed_only(tmp_path, monkeypatch):
+    """measure_untrained='first_seed': the runs of the first seed test the untrained model, the others skip it."""
+    from mobilebench.benchmark import Sweep
+    from mobilebench.benchmark.launch import build_command
+    from mobilebench.benchmark.schema import BenchmarkConfigError
+    monkeypatch.chdir(ROOT)
+
+    bench = tmp_path / 'two_seeds.py'
+    bench.write_text(open(osp.join(ROOT, BENCH)).read().replace('\nseed = 0\n', '\nseeds = [3, 1]\n'))
+
+    def flags(mode):
+        sweep = Sweep(str(bench), str(tmp_path / 'res'), only=['colours/toy_w4'], progress=False,
+                      cfg_options={'measure_untrained': mode})
+        return {run.seed: '--no-untrained' in build_command(sweep.settings, run, 'cfg.py', 'o.json', 'p.json')
+                for run in sweep.runs}
+    assert flags('first_seed') == {3: False, 1: True}
+    assert flags(True) == {3: False, 1: False} and flags(False) == {3: True, 1: True}
+    with pytest.raises(BenchmarkConfigError, match="or 'first_seed'"):
+        flags('first')

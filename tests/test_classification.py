@@ -275,10 +275,10 @@ def test_demo_imagenet_data(tmp_path):
     for out in ('a', 'b'):
         demo.make_imagenet(str(tmp_path / out), np.random.default_rng([0, 4]))
         root = tmp_path / out / 'imagenet'
-        assert check_imagenet_layout(str(root), 'train', num_classes=4) == sorted(demo.IMAGENET_DEMO_CLASSES)
-        assert check_imagenet_layout(str(root), 'val', num_classes=4) == sorted(demo.IMAGENET_DEMO_CLASSES)
+        assert check_imagenet_layout(str(root), 'train', num_classes=6) == sorted(demo.IMAGENET_DEMO_CLASSES)
+        assert check_imagenet_layout(str(root), 'val', num_classes=6) == sorted(demo.IMAGENET_DEMO_CLASSES)
         files = sorted(p for p in root.rglob('*.JPEG'))
-        assert len(files) == 4 * 50 and cv2.imread(str(files[0])).shape == (32, 32, 3)
+        assert len(files) == 6 * (40 + 50) and cv2.imread(str(files[0])).shape == (32, 32, 3)
         digests.append([p.read_bytes() for p in files])
     assert digests[0] == digests[1]
 

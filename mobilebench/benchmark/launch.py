@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 
 from . import chain
 from .records import (SCHEMA_VERSION, REPO_ROOT, config_hash, git_info, host_info, read_record, record_path,
@@ -40,7 +40,10 @@ class RunSettings:
         results_dir: the results folder.
         bench_path: the benchmark config (recorded).
         latency: ``dict(warmup, repeats, threads)`` of the backbone timing.
-        measure_untrained: also test the model before training.
+        measure_untrained: also test the model before training: True, False, or ``'first_seed'`` (only the
+            runs of ``first_seed``; the other seeds' records have ``untrained_metrics: null``, and the
+            leaderboard's untrained column is the first seed's).
+        first_seed: the sweep's first seed.
         timeout_s: wall-clock limit of a run (None: none).
         threads: ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` of a run (None: inherited).
         launcher: ``none``, ``pytorch`` (torchrun, ``gpus`` processes) or ``slurm`` (srun, or inside a job).
@@ -54,7 +57,8 @@ class RunSettings:
     results_dir: str
     bench_path: str
     latency: Dict = field(default_factory=lambda: dict(warmup=3, repeats=10, threads=1))
-    measure_untrained: bool = True
+    measure_untrained: Union[bool, str] = True
+    first_seed: int = 0
     timeout_s: Optional[float] = None
     threads: Optional[int] = None
     launcher: str = 'none'
@@ -117,7 +121,8 @@ def build_command(settings: RunSettings, run: RunSpec, cfg_path: str, out_path: 
             '--latency-threads', str(settings.latency['threads'])]
     if run.checkpoint:
         args += ['--checkpoint', run.checkpoint]
-    if not settings.measure_untrained:
+    if not settings.measure_untrained or (settings.measure_untrained == 'first_seed'
+                                          and run.seed != settings.first_seed):
         args.append('--no-untrained')
     if settings.deploy:
         args += ['--deploy', json.dumps(dict(settings.deploy, metric=run.metric))]

@@ -98,7 +98,7 @@ class Sweep:
                 'spreads each run over GPUs/nodes: use jobs=1 (--jobs 1)')
         self.settings = RunSettings(
             results_dir=results_dir, bench_path=bench_config, latency=latency,
-            measure_untrained=bool(self.bench.get('measure_untrained', True)),
+            measure_untrained=self.bench.get('measure_untrained', True), first_seed=self.seeds[0],
             deploy=dict(self.bench['deploy']) if self.bench.get('deploy') else None,
             pretrain={name: chain.pretrain_task(self.bench.tasks, name) for name in self.bench.tasks
                       if chain.pretrain_task(self.bench.tasks, name)},

@@ -57,6 +57,14 @@ def is_bool(v):
 is_bool.doc = 'bool'
 
 
+def untrained_mode(v):
+    return None if isinstance(v, bool) or v == 'first_seed' else \
+        "must be True or False, or 'first_seed' (test the untrained model of the first seed only)"
+
+
+untrained_mode.doc = "bool or 'first_seed'"
+
+
 def is_str(v):
     return None if isinstance(v, str) and v else 'must be a non-empty string'
 
@@ -206,7 +214,7 @@ TOP_KEYS: Dict[str, Callable] = dict(
     seed=int_at_least(0),
     seeds=seed_list,
     latency=is_dict,
-    measure_untrained=is_bool,
+    measure_untrained=untrained_mode,
     checkpoints=lambda v: None if isinstance(v, Mapping) and all(
         isinstance(k, str) and isinstance(p, str) for k, p in v.items()) else
     "must be a dict 'task/backbone_name' -> checkpoint path",

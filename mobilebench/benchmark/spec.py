@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import os.path as osp
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
@@ -217,13 +218,20 @@ def plan_runs(bench: Config, path: str = 'benchmark config', only: Optional[Sequ
     return runs
 
 
+#: mmengine resolves ``mmdet::`` bases through pkg_resources, which is not thread-safe: the sweep's worker threads
+#: (``jobs`` > 1) composed side by side failed now and then with "TypeError: ('Expected str, Requirement, or
+#: Distribution', mmdet 3.3.0 ...)"; composing takes well under a second, so one at a time costs nothing
+_COMPOSE_LOCK = threading.Lock()
+
+
 def compose_run(run: RunSpec) -> Config:
     """The full mmengine config of a run: template + backbone file + overrides, then the rewrites."""
     from mobilebench.config import compose_config
     overrides = dict(run.overrides)
     if run.backbone_overrides:
         overrides.update({f'model.backbone.{k}': v for k, v in run.backbone_overrides.items()})
-    cfg = compose_config(run.template, run.backbone_file, overrides)
+    with _COMPOSE_LOCK:
+        cfg = compose_config(run.template, run.backbone_file, overrides)
     if run.rewrite:
         cfg = Config(apply_rewrites(cfg.to_dict(), run.rewrite, f'tasks.{run.task}.rewrite'), filename=cfg.filename)
     return cfg

@@ -3,28 +3,30 @@
 
     python tools/data/make_demo_data.py --out data/demo [--seed 0]
 
-Writes (learnable in about a minute of CPU training each):
+Writes (each learnable in well under a minute of CPU training, hard enough that the demo's short schedules
+do not saturate it, with test sets of hundreds of items so that the leaderboard's intervals resolve a few points):
 
-- ``VOCdevkit/VOC2007`` + ``VOC2012``: coloured shapes on textured backgrounds, PASCAL VOC XML,
-  ``ImageSets/Main/{trainval,test}.txt`` (classes: car = red rectangle, dog = green disc,
-  cat = blue triangle);
-- ``coco_pose/``: stick figures with the 17 COCO keypoints (``annotations/person_keypoints_*.json``,
-  ``{train,val}2017/``, a person detection-results file in ``person_detection_results/``);
+- ``VOCdevkit/VOC2007`` + ``VOC2012``: 96x96 images of 1-3 shapes of 20-48 px (overlapping up to IoU 0.15) of five
+  classes (car = rectangle, dog = disc, cat = triangle, bus = ring, bird = diamond; colours jittered) among clutter on textured, noisy backgrounds, PASCAL VOC XML,
+  ``ImageSets/Main/{trainval,test}.txt`` (96 + 32 trainval, 160 test);
+- ``coco_pose/``: stick figures with the 17 COCO keypoints, no per-joint colour code, clutter, occluders
+  (``annotations/person_keypoints_*.json``, ``{train,val}2017/``: 96 + 200, a person detection-results file in
+  ``person_detection_results/``);
 - ``hmdb51/``: HMDB51-style mp4 clips (``videos/<class>/<name>.mp4``, written with cv2 and checked
-  with decord; 40 train + 10 val per class) of a bright shape moving left/right/up/down with a tapering
-  motion streak (the direction is the class, visible in each frame, as TSN needs) +
+  with decord; 20 train + 25 val per class) of a bright shape moving in one of 8 directions (the class) with a
+  tapering motion streak (visible in each frame, as TSN needs) and a dimmer distractor drifting at random +
   ``hmdb51_{train,val}_split_1_videos.txt``;
-- ``faces/``: insightface RecordIO (``train.rec``/``train.idx``/``property``) of 16 x 20 synthetic identities
-  (a per-identity pattern of coloured blobs under random background, pose, lighting and noise) and ``lfw.bin``,
-  ``cfp_fp.bin``, ``agedb_30.bin`` pair files of new samples of those identities, written with
-  ``mobilebench.face``'s writers;
+- ``faces/``: insightface RecordIO (``train.rec``/``train.idx``/``property``) of 40 x 12 aligned 112x112 synthetic
+  faces (identities share most parts: a face tone and 4 coloured blobs on a 3x3 grid, under random background,
+  pose, lighting and noise) and ``lfw.bin``, ``cfp_fp.bin``, ``agedb_30.bin`` files of 600 new pairs each of those
+  identities, written with ``mobilebench.face``'s writers;
 - ``market1501/``: the Market-1501 layout (``bounding_box_train/``, ``query/``, ``bounding_box_test/``, names
   ``PPPP_cXsY_FFFFFF_NN.jpg``) of synthetic people (per-identity clothes colours, pattern and bag) seen by 4
-  cameras (colour casts); 10 identities x 6 training boxes, each also in new boxes as 2 queries and 4
-  gallery boxes each (a closed set), plus distractors (0000) and junk (-1) in the gallery.
-- ``imagenet/``: ImageNet folder layout (``{train,val}/<class>/*.JPEG``), 32x32 images of one shape (disc,
-  ring, square, triangle: the class, each in its own jittered colour) on a textured background, 40 train +
-  10 val per class.
+  cameras (colour casts); 40 identities x 6 training boxes, each also in new boxes as 4 queries and 4
+  gallery boxes (a closed set), plus distractors (0000) and junk (-1) in the gallery.
+- ``imagenet/``: ImageNet folder layout (``{train,val}/<class>/*.JPEG``), 32x32 images of one of six shapes
+  (cross, diamond, disc, ring, square, triangle: the class) in a random colour among clutter, 40 train + 50 val
+  per class.
 
 A ``.complete`` marker is written last (``make demo`` regenerates data only if it is missing).
 """
@@ -39,13 +41,14 @@ import cv2
 import numpy as np
 
 
-VOC_CLASSES = ('car', 'dog', 'cat')
+VOC_CLASSES = ('car', 'dog', 'cat', 'bus', 'bird')  # VOC class names: rectangle, disc, triangle, ring, diamond
 COCO_KPTS = ['nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder',
              'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee',
              'right_knee', 'left_ankle', 'right_ankle']
 COCO_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12], [7, 13], [6, 7], [6, 8], [7, 9],
                  [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5], [4, 6], [5, 7]]
-ACTIONS = ('move_left', 'move_right', 'move_up', 'move_down')
+ACTIONS = ('move_left', 'move_right', 'move_up', 'move_down', 'move_up_left', 'move_up_right', 'move_down_left',
+           'move_down_right')
 
 
 def _background(rng, h, w):
@@ -70,21 +73,51 @@ def _voc_xml(name, w, h, objects):
             f'{objs}</annotation>\n')
 
 
-def _draw_shape(img, cls, x1, y1, x2, y2, rng):
-    jitter = rng.integers(-25, 26, 3)
-    colour = np.clip(np.array({'car': (40, 40, 220), 'dog': (40, 200, 40), 'cat': (220, 60, 40)}[cls]) + jitter,
-                     0, 255).tolist()  # BGR
+_VOC_COLOURS = {'car': (40, 40, 220), 'dog': (40, 200, 40), 'cat': (220, 60, 40), 'bus': (40, 200, 220),
+               'bird': (200, 60, 200)}  # BGR, each jittered
+
+
+def _draw_shape(img, cls, x1, y1, x2, y2, rng, colour=None):
+    if colour is None:
+        colour = np.clip(np.array(_VOC_COLOURS[cls]) + rng.integers(-40, 41, 3), 0, 255).tolist()
+    cx, cy = (x1 + x2) // 2, (y1 + y2) // 2
     if cls == 'car':
         cv2.rectangle(img, (x1, y1), (x2, y2), colour, -1)
     elif cls == 'dog':
-        cv2.ellipse(img, ((x1 + x2) // 2, (y1 + y2) // 2), ((x2 - x1) // 2, (y2 - y1) // 2), 0, 0, 360, colour, -1)
+        cv2.ellipse(img, (cx, cy), ((x2 - x1) // 2, (y2 - y1) // 2), 0, 0, 360, colour, -1)
+    elif cls == 'cat':
+        cv2.fillPoly(img, [np.array([[cx, y1], [x1, y2], [x2, y2]], np.int32)], colour)
+    elif cls == 'bus':
+        cv2.ellipse(img, (cx, cy), ((x2 - x1) // 2, (y2 - y1) // 2), 0, 0, 360, colour,
+                    max(2, min(x2 - x1, y2 - y1) // 6))
     else:
-        pts = np.array([[(x1 + x2) // 2, y1], [x1, y2], [x2, y2]], np.int32)
-        cv2.fillPoly(img, [pts], colour)
+        cv2.fillPoly(img, [np.array([[cx, y1], [x2, cy], [cx, y2], [x1, cy]], np.int32)], colour)
 
 
-def make_voc(out, rng, size=128):
-    counts = {'VOC2007': dict(trainval=80, test=24), 'VOC2012': dict(trainval=16)}
+def _iou(a, b):
+    iw = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    return inter / float((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def _clutter(img, rng, n):
+    """Distractors that are no class: thin random lines and small hollow squares of random colours."""
+    h, w = img.shape[:2]
+    for _ in range(n):
+        colour = rng.integers(0, 256, 3).tolist()
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        if rng.random() < 0.5:
+            cv2.line(img, (x, y), (int(rng.integers(0, w)), int(rng.integers(0, h))), colour, 1)
+        else:
+            s = int(rng.integers(6, 14))
+            cv2.rectangle(img, (x, y), (x + s, y + s), colour, 1)
+
+
+def make_voc(out, rng, size=96):
+    """Five classes of shapes (1-3 per image, 20-48 px, overlapping up to IoU 0.15: the later one occludes)
+    in jittered colours, on textured backgrounds with clutter and sensor noise."""
+    counts = {'VOC2007': dict(trainval=96, test=160), 'VOC2012': dict(trainval=32)}
     for year, splits in counts.items():
         root = osp.join(out, 'VOCdevkit', year)
         for sub in ('Annotations', 'JPEGImages', 'ImageSets/Main'):
@@ -96,13 +129,14 @@ def make_voc(out, rng, size=128):
                 idx += 1
                 name = f'{year[-4:]}_{idx:06d}'
                 img = _background(rng, size, size)
+                _clutter(img, rng, int(rng.integers(0, 4)))
                 objects, boxes = [], []
-                for _ in range(int(rng.integers(1, 3))):
+                for _ in range(int(rng.integers(1, 4))):
                     for _try in range(20):
-                        bw, bh = (int(v) for v in rng.integers(36, 64, 2))
+                        bw, bh = (int(v) for v in rng.integers(20, 49, 2))
                         x1, y1 = int(rng.integers(0, size - bw)), int(rng.integers(0, size - bh))
                         box = (x1, y1, x1 + bw, y1 + bh)
-                        if all(box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3] for b in boxes):
+                        if all(_iou(box, b) < 0.15 for b in boxes):
                             break
                     else:
                         continue
@@ -111,7 +145,8 @@ def make_voc(out, rng, size=128):
                     boxes.append(box)
                     # VOC boxes are 1-based inclusive pixel coordinates
                     objects.append((cls, (box[0] + 1, box[1] + 1, box[2], box[3])))
-                cv2.imwrite(osp.join(root, 'JPEGImages', name + '.jpg'), img, [cv2.IMWRITE_JPEG_QUALITY, 92])
+                img = np.clip(img + rng.normal(0, 8, img.shape), 0, 255).astype(np.uint8)
+                cv2.imwrite(osp.join(root, 'JPEGImages', name + '.jpg'), img, [cv2.IMWRITE_JPEG_QUALITY, 90])
                 with open(osp.join(root, 'Annotations', name + '.xml'), 'w') as f:
                     f.write(_voc_xml(name, size, size, objects))
                 names.append(name)
@@ -120,11 +155,6 @@ def make_voc(out, rng, size=128):
 
 
 # ---------------------------------------------------------------------------------------------------------- pose
-_KPT_COLOURS = [(255, 255, 255), (0, 255, 255), (0, 255, 255), (255, 0, 255), (255, 0, 255), (0, 0, 255),
-                (0, 0, 255), (0, 255, 0), (0, 255, 0), (255, 0, 0), (255, 0, 0), (0, 128, 255), (0, 128, 255),
-                (255, 128, 0), (255, 128, 0), (128, 0, 255), (128, 0, 255)]  # left/right pairs share a colour
-
-
 def _stick_figure(rng, cx, top, height):
     """17 (x, y) keypoints of a front-facing figure (its left side on the image right)."""
     s = height / 100.0
@@ -147,27 +177,43 @@ def _stick_figure(rng, cx, top, height):
     return np.array([pts[k] for k in COCO_KPTS])
 
 
-def make_pose(out, rng, w=96, h=128):
+def make_pose(out, rng, w=96, h=128, counts=(('train2017', 96, 1), ('val2017', 200, 100001))):
+    """One stick figure per image, drawn without a per-joint colour code (limbs and joints in one random colour
+    per figure, so the joint identity comes from the body structure), on a textured background with clutter
+    lines, sensor noise and, on a third of the images, an occluding block (the joints under it are labelled
+    ``v=1``, labelled but not visible, as in COCO)."""
     root = osp.join(out, 'coco_pose')
     os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
     os.makedirs(osp.join(root, 'person_detection_results'), exist_ok=True)
     categories = [dict(id=1, name='person', supercategory='person', keypoints=COCO_KPTS, skeleton=COCO_SKELETON)]
     ann_id = 0
-    for split, n, first_id in (('train2017', 96, 1), ('val2017', 24, 100001)):
+    for split, n, first_id in counts:
         os.makedirs(osp.join(root, split), exist_ok=True)
         images, anns, dets = [], [], []
         for i in range(n):
             image_id = first_id + i
             img = _background(rng, h, w)
+            _clutter(img, rng, int(rng.integers(3, 8)))
             height = rng.uniform(80, 110)
             kpts = _stick_figure(rng, rng.uniform(35, w - 35), rng.uniform(4, h - height - 4), height)
             kpts[:, 0] = np.clip(kpts[:, 0], 1, w - 2)
             kpts[:, 1] = np.clip(kpts[:, 1], 1, h - 2)
             ip = kpts.round().astype(int)
+            limb = rng.integers(0, 256, 3).tolist()
+            joint = rng.integers(0, 256, 3).tolist()
             for a, b in COCO_SKELETON:
-                cv2.line(img, tuple(ip[a - 1]), tuple(ip[b - 1]), (30, 30, 30), 2)
-            for k, (x, y) in enumerate(ip):
-                cv2.circle(img, (int(x), int(y)), 3, _KPT_COLOURS[k], -1)
+                cv2.line(img, tuple(ip[a - 1]), tuple(ip[b - 1]), limb, int(rng.integers(1, 3)))
+            for x, y in ip:
+                cv2.circle(img, (int(x), int(y)), 2, joint, -1)
+            visible = np.full(len(kpts), 2)
+            if rng.random() < 1 / 3:  # an occluding block over part of the figure
+                ox, oy = rng.uniform(kpts.min(0), kpts.max(0))
+                ow, oh = rng.uniform(12, 28, 2)
+                x0, y0, x1, y1 = int(ox - ow / 2), int(oy - oh / 2), int(ox + ow / 2), int(oy + oh / 2)
+                cv2.rectangle(img, (x0, y0), (x1, y1), rng.integers(0, 256, 3).tolist(), -1)
+                inside = (kpts[:, 0] >= x0) & (kpts[:, 0] <= x1) & (kpts[:, 1] >= y0) & (kpts[:, 1] <= y1)
+                visible[inside] = 1
+            img = np.clip(img + rng.normal(0, 10, img.shape), 0, 255).astype(np.uint8)
             name = f'{image_id:012d}.jpg'
             cv2.imwrite(osp.join(root, split, name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
             x0, y0 = kpts.min(0) - 6
@@ -176,11 +222,11 @@ def make_pose(out, rng, w=96, h=128):
             bbox = [round(float(x0), 2), round(float(y0), 2), round(float(x1 - x0), 2), round(float(y1 - y0), 2)]
             ann_id += 1
             flat = []
-            for x, y in kpts:
-                flat += [round(float(x), 2), round(float(y), 2), 2]
+            for (x, y), v in zip(kpts, visible):
+                flat += [round(float(x), 2), round(float(y), 2), int(v)]
             images.append(dict(id=image_id, file_name=name, width=w, height=h))
             anns.append(dict(id=ann_id, image_id=image_id, category_id=1, bbox=bbox, area=round(bbox[2] * bbox[3], 2),
-                             iscrowd=0, num_keypoints=17, keypoints=flat))
+                             iscrowd=0, num_keypoints=int((visible > 0).sum()), keypoints=flat))
             dets.append(dict(image_id=image_id, category_id=1, bbox=bbox, score=1.0))
         with open(osp.join(root, 'annotations', f'person_keypoints_{split}.json'), 'w') as f:
             json.dump(dict(info=dict(description='mobilebench demo stick figures (synthetic)'), licenses=[],
@@ -192,32 +238,48 @@ def make_pose(out, rng, w=96, h=128):
 
 
 # ---------------------------------------------------------------------------------------------------------- action
+_DIRECTIONS = {'move_left': (-1, 0), 'move_right': (1, 0), 'move_up': (0, -1), 'move_down': (0, 1),
+               'move_up_left': (-1, -1), 'move_up_right': (1, -1), 'move_down_left': (-1, 1),
+               'move_down_right': (1, 1)}
+
+
 def _write_clip(path, rng, action, size=64, frames=16, fps=8):
-    bg = np.clip(rng.integers(20, 90, 3) + rng.normal(0, 6, (size, size, 3)), 0, 255).astype(np.uint8)  # dark, plain
-    colour = rng.integers(150, 256, 3).tolist()  # a bright shape: high contrast
-    r = int(rng.integers(9, 13))
-    step = rng.uniform(2.0, 3.0)
-    d = {'move_left': (-1, 0), 'move_right': (1, 0), 'move_up': (0, -1), 'move_down': (0, 1)}[action]
+    """A bright shape moving in the class's direction (8 directions) with a tapering motion streak behind it
+    (visible in any single frame, as TSN needs), and a dimmer distractor square drifting in a random direction
+    without a streak, on a dark noisy background."""
+    bg = np.clip(rng.integers(20, 90, 3) + rng.normal(0, 6, (size, size, 3)), 0, 255).astype(np.uint8)
+    colour = rng.integers(150, 256, 3).tolist()
+    r = int(rng.integers(6, 10))
+    step = rng.uniform(1.6, 2.4)
+    d = np.array(_DIRECTIONS[action], np.float64)
+    d /= np.linalg.norm(d)
     span = step * (frames - 1)
-    start = np.array([size / 2 - d[0] * span / 2, size / 2 - d[1] * span / 2]) + rng.uniform(-8, 8, 2) * (1 - np.abs(d))
+    start = np.array([size / 2, size / 2]) - d * span / 2 + rng.uniform(-5, 5, 2)
+    other = rng.uniform(12, size - 12, 2)
+    other_v = rng.uniform(-2, 2, 2)
+    other_colour = rng.integers(60, 160, 3).tolist()
+    other_r = int(rng.integers(5, 10))
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps, (size, size))
     if not writer.isOpened():
         raise RuntimeError(f'cv2.VideoWriter cannot write {path} (mp4v codec missing from this OpenCV build)')
-    perp = np.array([-d[1], d[0]], np.float64)
+    perp = np.array([-d[1], d[0]])
     for t in range(frames):
         img = bg.copy()
-        head = start + np.array(d) * step * t
-        # a tapering motion streak behind the shape (what a long exposure shows): wide at the shape, a point
-        # 4 radii behind it, so the direction of motion is visible in any single frame, as TSN needs
-        tail = head - np.array(d) * 4 * r
+        o = other + other_v * t
+        cv2.rectangle(img, (int(o[0] - other_r), int(o[1] - other_r)), (int(o[0] + other_r), int(o[1] + other_r)),
+                      other_colour, -1)
+        head = start + d * step * t
+        # a tapering streak behind the shape (what a long exposure shows): a point 4 radii behind it
+        tail = head - d * 4 * r
         streak = np.array([head + perp * r, head - perp * r, tail], np.int32)
         cv2.fillPoly(img, [streak], [int(v * 0.6) for v in colour])
         cv2.circle(img, (int(head[0]), int(head[1])), r, colour, -1)
+        img = np.clip(img + rng.normal(0, 6, img.shape), 0, 255).astype(np.uint8)
         writer.write(img)
     writer.release()
 
 
-def make_action(out, rng, per_class=(40, 10)):
+def make_action(out, rng, per_class=(20, 25)):
     root = osp.join(out, 'hmdb51')
     lines = {'train': [], 'val': []}
     for label, action in enumerate(ACTIONS):
@@ -239,21 +301,29 @@ def make_action(out, rng, per_class=(40, 10)):
 
 
 # ---------------------------------------------------------------------------------------------------------- faces
-def _face(rng, ident, size=112):
-    """One sample of identity ``ident``: its fixed pattern (face colour, blob layout and colours) under
+_FACE_TONES = ((150, 170, 200), (120, 150, 190), (100, 130, 170), (170, 190, 215))  # RGB
+_FACE_BLOB_COLOURS = ((40, 40, 40), (200, 60, 60), (60, 60, 200), (230, 230, 230))  # RGB
+
+
+def _face(rng, ident, size=56, out_size=112):
+    """One ``out_size`` JPEG (insightface's aligned 112x112; drawn at ``size`` and upscaled, which is cheaper) of
+    identity ``ident``: its fixed pattern (one of 4 face tones and 4 blobs, each one of 4
+    colours on one of 9 places of a 3x3 grid, so identities share most parts and differ in a few) under
     per-sample nuisances (background colour and gradient, shift, rotation, scale, lighting, noise) that
     dominate the raw pixels, so an untrained network verifies pairs poorly and training has to learn
     the identity."""
     prng = np.random.default_rng(1000 + ident)  # the identity's fixed pattern
+    k = size / 112.0
+    axes = (int(38 * k), int(48 * k))
     face = np.zeros((size, size, 3), np.float32)
-    cv2.ellipse(face, (size // 2, size // 2), (38, 48), 0, 0, 360, prng.integers(120, 230, 3).tolist(), -1)
-    for _ in range(5):
-        cx, cy = prng.integers(32, size - 32, 2)
-        cv2.circle(face, (int(cx), int(cy)), int(prng.integers(5, 11)), prng.integers(0, 255, 3).tolist(), -1)
+    cv2.ellipse(face, (size // 2, size // 2), axes, 0, 0, 360, _FACE_TONES[int(prng.integers(4))], -1)
+    for cell in prng.choice(9, 4, replace=False):
+        cx, cy = size // 2 + int((cell % 3 - 1) * 20 * k), size // 2 + int((cell // 3 - 1) * 26 * k)
+        cv2.circle(face, (cx, cy), int(8 * k), _FACE_BLOB_COLOURS[int(prng.integers(4))], -1)
     mask = np.zeros((size, size), np.float32)
-    cv2.ellipse(mask, (size // 2, size // 2), (38, 48), 0, 0, 360, 1.0, -1)
+    cv2.ellipse(mask, (size // 2, size // 2), axes, 0, 0, 360, 1.0, -1)
     pose = cv2.getRotationMatrix2D((size / 2, size / 2), float(rng.uniform(-15, 15)), float(rng.uniform(0.9, 1.1)))
-    pose[:, 2] += rng.integers(-8, 9, 2)
+    pose[:, 2] += rng.uniform(-8 * k, 8 * k, 2)
     face = cv2.warpAffine(face, pose, (size, size))
     mask = cv2.warpAffine(mask, pose, (size, size))[..., None]
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
@@ -261,26 +331,29 @@ def _face(rng, ident, size=112):
     ramp = (np.cos(angle) * xx + np.sin(angle) * yy)[..., None]
     background = rng.integers(20, 235, 3).astype(np.float32) + (ramp - 0.5) * rng.uniform(-80, 80, 3)
     img = face * mask + background * (1 - mask)
-    img = img * rng.uniform(0.7, 1.3) + (ramp - 0.5) * rng.uniform(-60, 60) + rng.normal(0, 10, img.shape)
-    ok, buf = cv2.imencode('.jpg', np.clip(img, 0, 255).astype(np.uint8)[..., ::-1].copy())
+    img = img * rng.uniform(0.7, 1.3) + (ramp - 0.5) * rng.uniform(-60, 60) + rng.normal(0, 12, img.shape)
+    img = cv2.resize(np.clip(img, 0, 255).astype(np.uint8), (out_size, out_size), interpolation=cv2.INTER_LINEAR)
+    ok, buf = cv2.imencode('.jpg', img[..., ::-1].copy())
     return buf.tobytes()
 
 
-def make_faces(out, rng, ids=16, per_id=20, pairs=60):
+def make_faces(out, rng, ids=40, per_id=12, pairs=600, size=112):
+    """insightface RecordIO of ``ids`` x ``per_id`` aligned ``size`` px faces and three verification
+    ``.bin`` files of ``pairs`` new pairs each (half same identity), of the training identities (a closed set)."""
     from mobilebench.face.bin_format import write_bin
     from mobilebench.face.recordio import write_face_recordio
     root = osp.join(out, 'faces')
     os.makedirs(root, exist_ok=True)
-    samples = [(_face(rng, i), i) for i in range(ids) for _ in range(per_id)]
+    samples = [(_face(rng, i, out_size=size), i) for i in range(ids) for _ in range(per_id)]
     order = rng.permutation(len(samples))
-    write_face_recordio(root, [samples[i] for i in order], image_size=(112, 112))
+    write_face_recordio(root, [samples[i] for i in order], image_size=(size, size))
     for name in ('lfw', 'cfp_fp', 'agedb_30'):
         images, issame = [], []
         for p in range(pairs):
             a = int(rng.integers(ids))
             same = p % 2 == 0
             b = a if same else int((a + rng.integers(1, ids)) % ids)
-            images += [_face(rng, a), _face(rng, b)]
+            images += [_face(rng, a, out_size=size), _face(rng, b, out_size=size)]
             issame.append(same)
         write_bin(osp.join(root, f'{name}.bin'), images, issame)
 
@@ -341,11 +414,11 @@ def _reid_person(rng, pid, cam, h=128, w=64):
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def make_reid(out, rng, ids=10, train_per_id=6, test_ids=10):
+def make_reid(out, rng, ids=40, train_per_id=6, test_ids=40):
     """Market-1501 layout (``bounding_box_train/``, ``query/``, ``bounding_box_test/``, names
     ``PPPP_cXsY_FFFFFF_NN.jpg``) of synthetic people seen by cameras 1-4: ``ids`` identities with
     ``train_per_id`` training boxes each; the first ``test_ids`` of them also have one query from each of
-    cameras 1 and 2 and four new gallery boxes (cameras 1-4), and the gallery holds distractors (0000,
+    cameras 1-4 and four new gallery boxes (cameras 1-4), and the gallery holds distractors (0000,
     background only) and junk boxes (-1, a cut-off person). The test identities are training identities
     seen in new boxes (a closed set, unlike Market-1501's disjoint identities): what a minute of CPU training
     from scratch can learn; generalising to unseen people needs the real dataset."""
@@ -362,7 +435,7 @@ def make_reid(out, rng, ids=10, train_per_id=6, test_ids=10):
             cam = k % 4 + 1
             write('bounding_box_train', pid, cam, _reid_person(rng, pid, cam))
     for pid in range(1, test_ids + 1):
-        for cam in (1, 2):
+        for cam in (1, 2, 3, 4):
             write('query', pid, cam, _reid_person(rng, pid, cam))
         for cam in (1, 2, 3, 4):
             write('bounding_box_test', pid, cam, _reid_person(rng, pid, cam))
@@ -371,21 +444,22 @@ def make_reid(out, rng, ids=10, train_per_id=6, test_ids=10):
         write('bounding_box_test', 0, int(rng.integers(1, 5)), _background(rng, 128, 64))
 
 # ---------------------------------------------------------------------------------------------------------- imagenet
-IMAGENET_DEMO_CLASSES = ('disc', 'ring', 'square', 'triangle')
-_IMAGENET_DEMO_COLOURS = ((40, 40, 220), (40, 200, 40), (220, 60, 40), (40, 200, 220))  # BGR, one per class
+IMAGENET_DEMO_CLASSES = ('cross', 'diamond', 'disc', 'ring', 'square', 'triangle')
 
 
-def make_imagenet(out, rng, size=32, per_class=(40, 10)):
-    """ImageNet layout (``imagenet/{train,val}/<class>/*.JPEG``, as mmpretrain's ImageNet reads it): one
-    shape per image on a textured background; the class is the shape, drawn in its own colour (jittered)."""
+def make_imagenet(out, rng, size=32, per_class=(40, 50)):
+    """ImageNet layout (``imagenet/{train,val}/<class>/*.JPEG``, as mmpretrain reads it): one shape per image
+    (the class) in a random colour (the colour says nothing), of random size and place, on a textured
+    background with a clutter line and noise."""
     for split, n in zip(('train', 'val'), per_class):
         for c, cls in enumerate(IMAGENET_DEMO_CLASSES):
             folder = osp.join(out, 'imagenet', split, cls)
             os.makedirs(folder, exist_ok=True)
             for i in range(n):
                 img = _background(rng, size, size)
-                colour = np.clip(np.array(_IMAGENET_DEMO_COLOURS[c]) + rng.integers(-30, 31, 3), 0, 255).tolist()
-                r = int(rng.integers(size // 4, size // 2 - 2))
+                _clutter(img, rng, 1)
+                colour = rng.integers(0, 256, 3).tolist()
+                r = int(rng.integers(size // 5, size // 2 - 3))
                 cx, cy = (int(v) for v in rng.integers(r + 1, size - r - 1, 2))
                 if cls == 'disc':
                     cv2.circle(img, (cx, cy), r, colour, -1)
@@ -393,9 +467,17 @@ def make_imagenet(out, rng, size=32, per_class=(40, 10)):
                     cv2.circle(img, (cx, cy), r, colour, max(2, r // 3))
                 elif cls == 'square':
                     cv2.rectangle(img, (cx - r, cy - r), (cx + r, cy + r), colour, -1)
-                else:
+                elif cls == 'triangle':
                     pts = np.array([[cx, cy - r], [cx - r, cy + r], [cx + r, cy + r]], np.int32)
                     cv2.fillPoly(img, [pts], colour)
+                elif cls == 'diamond':
+                    pts = np.array([[cx, cy - r], [cx + r, cy], [cx, cy + r], [cx - r, cy]], np.int32)
+                    cv2.fillPoly(img, [pts], colour)
+                else:
+                    t = max(2, r // 2)
+                    cv2.rectangle(img, (cx - r, cy - t // 2), (cx + r, cy + t // 2), colour, -1)
+                    cv2.rectangle(img, (cx - t // 2, cy - r), (cx + t // 2, cy + r), colour, -1)
+                img = np.clip(img + rng.normal(0, 8, img.shape), 0, 255).astype(np.uint8)
                 cv2.imwrite(osp.join(folder, f'{cls}_{split}_{i:04d}.JPEG'), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
 
 
