@@ -134,10 +134,14 @@ class Claims:
         return self._squeue[1]
 
     # claiming ----------------------------------------------------------------------------------------
+    @staticmethod
+    def _claim_data(run_id: str, info: Dict) -> Dict:
+        return dict(owner_info(), **info, token=secrets.token_hex(8), run_id=run_id, created=time.time())
+
     def _create(self, run_id: str, info: Dict) -> Optional[str]:
         os.makedirs(self.folder, exist_ok=True)
-        token = secrets.token_hex(8)
-        data = dict(owner_info(), **info, token=token, run_id=run_id, created=time.time())
+        data = self._claim_data(run_id, info)
+        token = data['token']
         try:
             fd = os.open(self.path(run_id), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
@@ -180,11 +184,13 @@ class Claims:
             current = self.read(run_id)
             if current is not None and current.get('token') != stale.get('token'):
                 return None  # someone else took it over first
-            try:
-                os.unlink(self.path(run_id))
-            except FileNotFoundError:
-                pass
-            return self._create(run_id, dict(info, took_over=stale.get('token')))
+            # replace the stale claim in one rename: the claim file never disappears, so a concurrent
+            # try_claim cannot create a fresh claim in between (it finds ours, alive, or the lock)
+            data = self._claim_data(run_id, dict(info, took_over=stale.get('token')))
+            atomic_write_json(self.path(run_id), data)
+            with self._lock:
+                self._held[run_id] = data['token']
+            return data['token']
         finally:
             os.close(fd)
             os.unlink(lock)
