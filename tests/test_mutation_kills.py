@@ -61,7 +61,8 @@ def test_face_metric_keys_threshold_and_log_by_hand():
         out = metric.evaluate(40)
     assert out == {'val/toy/accuracy': pytest.approx(1.0), 'val/toy/accuracy_std': pytest.approx(0.0),
                    'val/toy/tar@far1e-3': pytest.approx(1.0), 'val/toy/far@far1e-3': pytest.approx(0.0),
-                   'val/toy/threshold': pytest.approx(0.31), 'val/toy/xnorm': pytest.approx(2.0)}
+                   'val/toy/threshold': pytest.approx(0.31), 'val/toy/xnorm': pytest.approx(2.0),
+                   'val/toy/degenerate': 0.0}  # two distinct distances: not collapsed
     assert ('INFO', '[toy] 20 pairs: accuracy 1.00000 +- 0.00000, tar@far1e-3 1.00000 (reached FAR 0.00000), '
             'xnorm 2.000') in log.lines
     assert not [m for lvl, m in log.lines if lvl == 'WARNING']
