@@ -97,10 +97,9 @@ def _assert_record_covers(cfg):
     assert missing == []
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize('path', RECORD_CONFIGS, ids=lambda p: osp.basename(p)[:-3])
 def test_config_follows_and_covers_its_record(path):
-    """Every template (the fast tests below check one config per task): what mmengine parsed from the file is
+    """Every template (the task tests below check one config per task): what mmengine parsed from the file is
     what the record derives from the file's own settings, and the record covers every use."""
     from mmengine.config import Config
 
