@@ -148,6 +148,8 @@ def test_bin_accepts_uint8_arrays_and_numpy_or_int_flags(tmp_path):
     assert all(type(v) is bool for v in issame)
     _, issame = load_bin(_pickle_file(tmp_path, [imgs, [np.int64(1), 0]], 'ints.bin'))
     assert issame == [True, False]
+    _, issame = load_bin(_pickle_file(tmp_path, (imgs, np.array([[False], [True]])), 'column.bin'))  # (N, 1)
+    assert issame == [False, True]
 
 
 @pytest.mark.parametrize('obj, message', [
@@ -158,7 +160,8 @@ def test_bin_accepts_uint8_arrays_and_numpy_or_int_flags(tmp_path):
     (([b'a', b'b'], ['False']), "issame_list[0] is 'False' (str); every entry must be a bool"),
     (([b'a', b'b', b'c', b'd'], [True, 2]), 'issame_list[1] is 2 (int)'),
     (([b'a', b'b', b'c'], [True]), '3 images for 1 pairs; expected 2 images per pair'),
-    (([b'a', b'b', b'c', b''], [True, False]), 'bins[3] (pair 1, image 1) is empty (0 bytes)'),
+    (([b'a', b'b', b'c', b'd', b'e', b''], [True, False, True]), 'bins[5] (pair 2, image 1) is empty (0 bytes)'),
+    (([b'a', b'b'], [1.0]), 'issame_list[0] is 1.0 (float)'),
     (([b'a', 'b'], [True]), 'bins[1] is str; expected encoded image bytes'),
     (([np.zeros(3, np.float32), b'b'], [True]), 'bins[0] is ndarray of dtype float32; expected'),
 ])
@@ -189,6 +192,8 @@ def test_bin_missing_truncated_and_written(tmp_path):
     assert obj == ([b'p', b'q'], [True]) and type(obj) is tuple and type(obj[0][0]) is bytes
     with pytest.raises(ValueError, match=r'write_bin\(.*w2.bin\): 3 images for 1 pairs'):
         write_bin(str(tmp_path / 'w2.bin'), [b'a', b'b', b'c'], [True])
+    assert load_bin(write_bin(str(tmp_path / 'w3.bin'), [b'a', b'b', b'c', b'd'], [0, 1])) == (
+        [b'a', b'b', b'c', b'd'], [False, True])
 
 
 # ============================================================================ benchmark/records.py
