@@ -418,6 +418,10 @@ def test_seed_interval_options_and_edges():
     assert sig.seed_interval([2.0, 2.0, 2.0]) == dict(mean=2.0, std=0.0, n=3, low=2.0, high=2.0, half=0.0)
     one = sig.seed_interval([0.5])
     assert one['n'] == 1 and all(math.isnan(one[k]) for k in ('std', 'low', 'high', 'half'))
+    # two seeds 1 and 3: sd sqrt(2), sem 1, t(0.975, 1) = 12.706204736174707
+    two = sig.seed_interval([1, 3])
+    assert two['n'] == 2 and two['std'] == pytest.approx(math.sqrt(2))
+    assert (two['low'], two['high']) == pytest.approx((2 - 12.706204736174707, 2 + 12.706204736174707))
     for bad in ([], [[1.0, 2.0]]):
         with pytest.raises(ValueError, match='seed_interval needs a non-empty list of values'):
             sig.seed_interval(bad)
