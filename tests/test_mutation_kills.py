@@ -905,3 +905,20 @@ def test_coco_dataset_missing_and_broken_files(tmp_path):
     ann.write_bytes(b'\x80\x04K\x01.')
     with pytest.raises(ValueError, match=r'is not UTF-8 text \(invalid byte 0x80 at byte 0\).*looks like a pickle'):
         CocoDataset(**kw)
+
+
+def test_bin_written_by_python2_and_refusal_message(tmp_path):
+    """insightface's original .bin files come from Python 2, whose ``str`` images are pickled as SHORT_BINSTRING
+    ('U'); they must load as bytes (pickle's encoding='bytes'), not be decoded as ASCII text."""
+    from mobilebench.face.bin_format import UnsafeBinError, load_bin, restricted_loads
+    py2 = b'\x80\x02]q\x00(U\x03\xff\xd8aq\x01U\x03\xff\xd8bq\x02e]q\x03\x88a\x86q\x04.'
+    path = tmp_path / 'py2.bin'
+    path.write_bytes(py2)
+    assert load_bin(str(path)) == ([b'\xff\xd8a', b'\xff\xd8b'], [True])
+    evil = b'\x80\x02cos\nsystem\nX\x04\x00\x00\x00trueq\x00\x85R.'
+    with pytest.raises(UnsafeBinError) as err:
+        restricted_loads(evil)
+    assert str(err.value) == ('<bytes>: refusing to load global os.system: a verification .bin may only contain '
+                              '(list of bytes / uint8 numpy arrays, list of bools); re-create it with '
+                              'mobilebench.face.bin_format.write_bin. The file is not plain data (corrupt or '
+                              'malicious); nothing was executed.')
