@@ -324,7 +324,7 @@ def run_module(module: Module, work_dir: str, jobs: int, nice: int, retest: bool
     summary['cpu_s'] = round(summary.get('cpu_s', 0.0) + cpu, 1)
     summary['result'] = result
     complete = result['total'] and not result['not_checked'] and rc == 0
-    if complete and 'before' not in summary:
+    if complete and tests_at and 'before' not in summary:  # a complete baseline run
         summary['before'] = {k: result[k] for k in ('total', 'killed', 'survived', 'timeout', 'kill_rate')}
         summary['before'].update(date=summary['runs'][-1]['date'], tests_at=tests_at or 'working tree')
     summary['complete'] = bool(complete)
@@ -370,7 +370,7 @@ def write_report(doc: str, work_dir: str, equivalent: Dict[str, str]) -> None:
             first = f'partial: {r["killed"]} killed of {done} run (of {r["total"]}; tests at ' \
                     f'{(runs[-1].get("tests_at") if runs else None) or "?"})'
         else:
-            first = 'not measured'
+            first = 'no baseline run'
         rate = _pct(r['kill_rate'])
         if r['not_checked']:
             run = done - r['equivalent']
