@@ -458,8 +458,10 @@ def test_bootstrap_outputs_and_confidence():
 
 def test_item_metrics_by_hand():
     from mobilebench import significance as sig
-    assert sig.mean_over_seeds([lambda i: 0.2, lambda i: 0.6])(np.arange(3)) == pytest.approx(0.4)
-    with pytest.raises(ValueError, match='mean_over_seeds needs at least one metric'):
+    a, b = np.array([0.0, 1.0, 1.0]), np.array([1.0, 1.0, 0.0])
+    pooled = sig.mean_over_seeds([lambda i: float(a[i].mean()), lambda i: float(b[i].mean())])
+    assert pooled(np.arange(3)) == pytest.approx(2 / 3) and pooled(np.array([0, 0])) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match='^mean_over_seeds needs at least one metric$'):
         sig.mean_over_seeds([])
     # equal scores: the stable order ranks class 0 first; top-2 then holds classes 0 and 1
     scores = np.array([[1.0, 1.0, 1.0], [0.1, 0.7, 0.2], [0.5, 0.2, 0.3]])
