@@ -149,6 +149,8 @@ def test_bin_accepts_uint8_arrays_and_numpy_or_int_flags(tmp_path):
     assert all(type(v) is bool for v in issame)
     _, issame = load_bin(_pickle_file(tmp_path, [imgs, [np.int64(1), 0]], 'ints.bin'))
     assert issame == [True, False]
+    _, issame = load_bin(_pickle_file(tmp_path, (imgs, np.array([[False], [True]])), 'column.bin'))  # (N, 1)
+    assert issame == [False, True]
 
 
 @pytest.mark.parametrize('obj, message', [
@@ -159,7 +161,8 @@ def test_bin_accepts_uint8_arrays_and_numpy_or_int_flags(tmp_path):
     (([b'a', b'b'], ['False']), "issame_list[0] is 'False' (str); every entry must be a bool"),
     (([b'a', b'b', b'c', b'd'], [True, 2]), 'issame_list[1] is 2 (int)'),
     (([b'a', b'b', b'c'], [True]), '3 images for 1 pairs; expected 2 images per pair'),
-    (([b'a', b'b', b'c', b''], [True, False]), 'bins[3] (pair 1, image 1) is empty (0 bytes)'),
+    (([b'a', b'b', b'c', b'd', b'e', b''], [True, False, True]), 'bins[5] (pair 2, image 1) is empty (0 bytes)'),
+    (([b'a', b'b'], [1.0]), 'issame_list[0] is 1.0 (float)'),
     (([b'a', 'b'], [True]), 'bins[1] is str; expected encoded image bytes'),
     (([np.zeros(3, np.float32), b'b'], [True]), 'bins[0] is ndarray of dtype float32; expected'),
 ])
@@ -190,6 +193,8 @@ def test_bin_missing_truncated_and_written(tmp_path):
     assert obj == ([b'p', b'q'], [True]) and type(obj) is tuple and type(obj[0][0]) is bytes
     with pytest.raises(ValueError, match=r'write_bin\(.*w2.bin\): 3 images for 1 pairs'):
         write_bin(str(tmp_path / 'w2.bin'), [b'a', b'b', b'c'], [True])
+    assert load_bin(write_bin(str(tmp_path / 'w3.bin'), [b'a', b'b', b'c', b'd'], [0, 1])) == (
+        [b'a', b'b', b'c', b'd'], [False, True])
 
 
 # ============================================================================ benchmark/records.py
@@ -414,6 +419,10 @@ def test_seed_interval_options_and_edges():
     assert sig.seed_interval([2.0, 2.0, 2.0]) == dict(mean=2.0, std=0.0, n=3, low=2.0, high=2.0, half=0.0)
     one = sig.seed_interval([0.5])
     assert one['n'] == 1 and all(math.isnan(one[k]) for k in ('std', 'low', 'high', 'half'))
+    # two seeds 1 and 3: sd sqrt(2), sem 1, t(0.975, 1) = 12.706204736174707
+    two = sig.seed_interval([1, 3])
+    assert two['n'] == 2 and two['std'] == pytest.approx(math.sqrt(2))
+    assert (two['low'], two['high']) == pytest.approx((2 - 12.706204736174707, 2 + 12.706204736174707))
     for bad in ([], [[1.0, 2.0]]):
         with pytest.raises(ValueError, match='seed_interval needs a non-empty list of values'):
             sig.seed_interval(bad)
@@ -450,8 +459,10 @@ def test_bootstrap_outputs_and_confidence():
 
 def test_item_metrics_by_hand():
     from mobilebench import significance as sig
-    assert sig.mean_over_seeds([lambda i: 0.2, lambda i: 0.6])(np.arange(3)) == pytest.approx(0.4)
-    with pytest.raises(ValueError, match='mean_over_seeds needs at least one metric'):
+    a, b = np.array([0.0, 1.0, 1.0]), np.array([1.0, 1.0, 0.0])
+    pooled = sig.mean_over_seeds([lambda i: float(a[i].mean()), lambda i: float(b[i].mean())])
+    assert pooled(np.arange(3)) == pytest.approx(2 / 3) and pooled(np.array([0, 0])) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match='^mean_over_seeds needs at least one metric$'):
         sig.mean_over_seeds([])
     # equal scores: the stable order ranks class 0 first; top-2 then holds classes 0 and 1
     scores = np.array([[1.0, 1.0, 1.0], [0.1, 0.7, 0.2], [0.5, 0.2, 0.3]])
@@ -897,3 +908,20 @@ def test_coco_dataset_missing_and_broken_files(tmp_path):
     ann.write_bytes(b'\x80\x04K\x01.')
     with pytest.raises(ValueError, match=r'is not UTF-8 text \(invalid byte 0x80 at byte 0\).*looks like a pickle'):
         CocoDataset(**kw)
+
+
+def test_bin_written_by_python2_and_refusal_message(tmp_path):
+    """insightface's original .bin files come from Python 2, whose ``str`` images are pickled as SHORT_BINSTRING
+    ('U'); they must load as bytes (pickle's encoding='bytes'), not be decoded as ASCII text."""
+    from mobilebench.face.bin_format import UnsafeBinError, load_bin, restricted_loads
+    py2 = b'\x80\x02]q\x00(U\x03\xff\xd8aq\x01U\x03\xff\xd8bq\x02e]q\x03\x88a\x86q\x04.'
+    path = tmp_path / 'py2.bin'
+    path.write_bytes(py2)
+    assert load_bin(str(path)) == ([b'\xff\xd8a', b'\xff\xd8b'], [True])
+    evil = b'\x80\x02cos\nsystem\nX\x04\x00\x00\x00trueq\x00\x85R.'
+    with pytest.raises(UnsafeBinError) as err:
+        restricted_loads(evil)
+    assert str(err.value) == ('<bytes>: refusing to load global os.system: a verification .bin may only contain '
+                              '(list of bytes / uint8 numpy arrays, list of bools); re-create it with '
+                              'mobilebench.face.bin_format.write_bin. The file is not plain data (corrupt or '
+                              'malicious); nothing was executed.')

@@ -113,17 +113,18 @@ def _reid_sample(feat, pid, cam, split):
     return ds  # a data element, not a dict: the metric must read both
 
 
-# queries q0 (pid 1) at (2, 0) and q1 (pid 2) at (0, 3), both camera 1; gallery (camera 2): g0 (pid 1) at (10, 1),
-# g1 (pid 3, a negative for both) at (0.8, 0), g2 (pid 2) at (0.5, 8).
-# Squared euclidean: q0 -> g1 1.44, g0 65, g2 66.25; q1 -> g1 9.64, g2 25.25, g0 104: both hit at rank 2, AP 1/2.
-# Cosine (and euclidean on L2-normalised features): q0 -> g1 (same direction, 0), g0 (0.995 cosine), g2: AP 1/2;
-# q1 -> g2 (0.998 cosine) first: AP 1. So mAP 0.75 and rank-1 0.5.
-_REID_TOY = [((2.0, 0.0), 1, 1, 'query'), ((0.0, 3.0), 2, 1, 'query'), ((10.0, 1.0), 1, 2, 'gallery'),
-             ((0.8, 0.0), 3, 2, 'gallery'), ((0.5, 8.0), 2, 2, 'gallery')]
+# queries q0 (pid 1) at (2, 0) and q1 (pid 2) at (1, 3), both camera 1; gallery (camera 2): g0 (pid 1) at (10, 1),
+# g1 (pid 3) at (0.8, 0), g2 (pid 2) at (0.5, 8), g3 (pid 4) at (0.643, 0.766); g1 and g3 are negatives for both.
+# Squared euclidean: q0 -> g1 1.44, g3 2.43, g0 65, g2 66.25; q1 -> g3 5.12, g1 9.04, g2 25.25, g0 85: both hit at
+# rank 3, AP 1/3, rank-1 0. Cosine (and euclidean on L2-normalised features) rank by angle: q0 (0 deg) -> g1 (0),
+# g0 (5.7), g3 (50), g2 (86.4): AP 1/2; q1 (71.6 deg) -> g2 (86.4), g3 (50), ...: AP 1. So mAP 0.75, rank-1 0.5.
+# (Normalising by column instead of by row would turn q1 to 62.2 deg, nearer g3 than g2.)
+_REID_TOY = [((2.0, 0.0), 1, 1, 'query'), ((1.0, 3.0), 2, 1, 'query'), ((10.0, 1.0), 1, 2, 'gallery'),
+             ((0.8, 0.0), 3, 2, 'gallery'), ((0.5, 8.0), 2, 2, 'gallery'), ((0.643, 0.766), 4, 2, 'gallery')]
 
 
 @pytest.mark.parametrize('kwargs, m_ap, rank1', [
-    (dict(), 0.5, 0.0),
+    (dict(), 1 / 3, 0.0),
     (dict(normalize_feature=True), 0.75, 0.5),
     (dict(dist_metric='cosine'), 0.75, 0.5),
 ])
@@ -136,7 +137,7 @@ def test_market1501_metric_distance_options(kwargs, m_ap, rank1):
     # default ranks 1, 5, 10 under the given prefix
     assert out == {'reid/mAP': pytest.approx(m_ap), 'reid/rank1': pytest.approx(rank1), 'reid/rank5': 1.0,
                    'reid/rank10': 1.0}
-    assert ('INFO', f'Market-1501 protocol: 2 queries (2 with a valid match), 3 gallery images: mAP {m_ap:.4f}, '
+    assert ('INFO', f'Market-1501 protocol: 2 queries (2 with a valid match), 4 gallery images: mAP {m_ap:.4f}, '
             f'rank-1 {rank1:.4f}, rank-5 1.0000, rank-10 1.0000') in log.lines
 
 
@@ -146,19 +147,22 @@ def test_market1501_metric_counts_queries_without_match_in_its_log():
     # a third query (pid 7) has no gallery image: skipped, and the log says so
     metric.process({}, [_reid_sample(*s) for s in _REID_TOY] + [_reid_sample((0.0, 1.0), 7, 1, 'query')])
     with _Log() as log:
-        out = metric.evaluate(6)
-    assert out == {'market1501/mAP': pytest.approx(0.5), 'market1501/rank1': 0.0}
-    assert ('INFO', 'Market-1501 protocol: 3 queries (2 with a valid match), 3 gallery images: mAP 0.5000, '
+        out = metric.evaluate(7)
+    assert out == {'market1501/mAP': pytest.approx(1 / 3), 'market1501/rank1': 0.0}
+    assert ('INFO', 'Market-1501 protocol: 3 queries (2 with a valid match), 4 gallery images: mAP 0.3333, '
             'rank-1 0.0000; 1 queries have no valid gallery match and are not counted') in log.lines
 
 
 def test_market1501_metric_errors_name_the_fix():
     from mobilebench.reid import Market1501Metric
-    with pytest.raises(ValueError, match="dist_metric must be 'euclidean' or 'cosine', got 'manhattan'"):
+    with pytest.raises(ValueError) as err:
         Market1501Metric(dist_metric='manhattan')
+    assert str(err.value) == "Market1501Metric: dist_metric must be 'euclidean' or 'cosine', got 'manhattan'"
     metric = Market1501Metric()
-    with pytest.raises(KeyError, match='needs pred_feature in the data samples'):
+    with pytest.raises(KeyError) as err:
         metric.process({}, [dict(pid=1, camid=1, split='query')])
+    assert err.value.args == ('Market1501Metric needs pred_feature in the data samples (a re-ID model in predict '
+                              'mode)', )
     with pytest.raises(KeyError, match=r"lack \['camid'\]"):
         metric.process({}, [dict(pred_feature=torch.zeros(2), pid=1, split='query')])
     # split, pid and camid are read from the sample (not defaulted); a (1, D) feature is flattened

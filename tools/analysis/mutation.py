@@ -82,24 +82,25 @@ MODULES = [
             'tests/test_mutation_kills.py', '-k', 'bin']),
     Module('significance', 'mobilebench/significance.py',
            ['tests/test_significance.py', 'tests/test_mutation_kills.py', '-k', 'not face']),
+    # in-process tests only: mutmut cannot follow the sweep tests of tests/test_sweep_hardening.py, which run
+    # tools/benchmark.py and tools/leaderboard.py in subprocesses (its stats collection fails on them)
     Module('benchmark_records', 'mobilebench/benchmark/records.py',
-           ['tests/test_sweep_hardening.py', 'tests/test_mutation_kills.py', '-k', 'not claims and not two_sweeps']),
+           ['tests/test_mutation_kills.py', '-k', 'record or finite or hashes or leaderboard']),
     Module('safe_pickle', 'mobilebench/safe_pickle.py',
            ['tests/test_hardening.py', 'tests/test_formats_external.py', 'tests/test_mutation_kills.py', '-k',
             'test_1_ or pickle or gadget']),
     Module('datasets_coco', 'mobilebench/datasets/coco.py',
            ['tests/test_detection.py', 'tests/test_hardening.py', 'tests/test_mutation_kills.py', '-k',
             'coco_fixture or coco_detection or coco_json or coco_dataset']),
-    # not tests/test_benchmark.py: its leaderboard test runs tools/leaderboard.py in a subprocess, outside
-    # mutmut's harness, and mutmut's stats collection fails on it
+    # not the leaderboard tests of tests/test_benchmark.py and tests/test_sweep_hardening.py: they run
+    # tools/leaderboard.py in a subprocess, outside mutmut's harness, and mutmut's stats collection fails on them
     Module('benchmark_table', 'mobilebench/benchmark/table.py',
-           ['tests/test_sweep_hardening.py', 'tests/test_paper_variants.py', 'tests/test_mutation_kills.py', '-k',
-            'leaderboard or plot or pareto or table']),
+           ['tests/test_paper_variants.py', 'tests/test_mutation_kills.py', '-k', 'leaderboard or plot or pareto']),
     Module('checkpoint', 'mobilebench/checkpoint.py',
            ['tests/test_hardening.py', 'tests/test_formats_external.py', 'tests/test_mutation_kills.py', '-k',
             'test_2_ or test_3_checkpoint or fine_tuning or checkpoint_allow or checkpoint']),
     Module('benchmark_claims', 'mobilebench/benchmark/claims.py',
-           ['tests/test_sweep_hardening.py', 'tests/test_mutation_kills.py', '-k', 'claims or two_sweeps']),
+           ['tests/test_sweep_hardening.py', 'tests/test_mutation_kills.py', '-k', 'claims']),
     Module('face_verification', 'mobilebench/face/verification.py',
            ['tests/test_known_answers.py', 'tests/test_face.py', 'tests/test_significance.py',
             'tests/test_hardening.py', 'tests/test_mutation_kills.py', '-k',
@@ -323,7 +324,7 @@ def run_module(module: Module, work_dir: str, jobs: int, nice: int, retest: bool
     summary['cpu_s'] = round(summary.get('cpu_s', 0.0) + cpu, 1)
     summary['result'] = result
     complete = result['total'] and not result['not_checked'] and rc == 0
-    if complete and 'before' not in summary:
+    if complete and tests_at and 'before' not in summary:  # a complete baseline run
         summary['before'] = {k: result[k] for k in ('total', 'killed', 'survived', 'timeout', 'kill_rate')}
         summary['before'].update(date=summary['runs'][-1]['date'], tests_at=tests_at or 'working tree')
     summary['complete'] = bool(complete)
@@ -369,7 +370,7 @@ def write_report(doc: str, work_dir: str, equivalent: Dict[str, str]) -> None:
             first = f'partial: {r["killed"]} killed of {done} run (of {r["total"]}; tests at ' \
                     f'{(runs[-1].get("tests_at") if runs else None) or "?"})'
         else:
-            first = 'not measured'
+            first = 'no baseline run'
         rate = _pct(r['kill_rate'])
         if r['not_checked']:
             run = done - r['equivalent']
