@@ -203,7 +203,7 @@ def test_make_demo_data_formats_and_determinism(tmp_path):
     from mobilebench.face.recordio import RecordIOReader
     images, issame = load_bin(str(root / 'faces' / 'lfw.bin'))
     assert len(images) == 2 * len(issame) == 1200
-    assert len(RecordIOReader(str(root / 'faces' / 'train.rec'))) == 480
+    assert len(RecordIOReader(str(root / 'faces' / 'train.rec'))) == 320
     from mobilebench.datasets.market1501 import Market1501Dataset
     reid = Market1501Dataset(data_root=str(root / 'market1501'), split='test', test_mode=True)
     assert len(reid) == 160 + 120 and {reid.get_data_info(i)['pid'] for i in range(len(reid))} >= {-1, 0}

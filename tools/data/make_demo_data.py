@@ -16,8 +16,8 @@ do not saturate it, with test sets of hundreds of items so that the leaderboard'
   with decord; 20 train + 25 val per class) of a bright shape moving in one of 8 directions (the class) with a
   tapering motion streak (visible in each frame, as TSN needs) and a dimmer distractor drifting at random +
   ``hmdb51_{train,val}_split_1_videos.txt``;
-- ``faces/``: insightface RecordIO (``train.rec``/``train.idx``/``property``) of 40 x 12 aligned 112x112 synthetic
-  faces (identities share most parts: a face tone and 4 coloured blobs on a 3x3 grid, under random background,
+- ``faces/``: insightface RecordIO (``train.rec``/``train.idx``/``property``) of 20 x 16 aligned 112x112 synthetic
+  faces (identities share parts: a face tone and 4 coloured blobs on a 3x3 grid, under random background,
   pose, lighting and noise) and ``lfw.bin``, ``cfp_fp.bin``, ``agedb_30.bin`` files of 600 new pairs each of those
   identities, written with ``mobilebench.face``'s writers;
 - ``market1501/``: the Market-1501 layout (``bounding_box_train/``, ``query/``, ``bounding_box_test/``, names
@@ -286,13 +286,14 @@ def make_action(out, rng, per_class=(20, 25)):
 
 # ---------------------------------------------------------------------------------------------------------- faces
 _FACE_TONES = ((150, 170, 200), (120, 150, 190), (100, 130, 170), (170, 190, 215))  # RGB
-_FACE_BLOB_COLOURS = ((40, 40, 40), (200, 60, 60), (60, 60, 200), (230, 230, 230))  # RGB
+_FACE_BLOB_COLOURS = ((40, 40, 40), (200, 60, 60), (60, 60, 200), (230, 230, 230), (60, 180, 60),
+                      (220, 200, 40))  # RGB
 
 
 def _face(rng, ident, size=56, out_size=112):
     """One ``out_size`` JPEG (insightface's aligned 112x112; drawn at ``size`` and upscaled, which is cheaper) of
-    identity ``ident``: its fixed pattern (one of 4 face tones and 4 blobs, each one of 4
-    colours on one of 9 places of a 3x3 grid, so identities share most parts and differ in a few) under
+    identity ``ident``: its fixed pattern (one of 4 face tones and 4 blobs, each one of 6
+    colours on one of 9 places of a 3x3 grid, so identities share parts and differ in a few) under
     per-sample nuisances (background colour and gradient, shift, rotation, scale, lighting, noise) that
     dominate the raw pixels, so an untrained network verifies pairs poorly and training has to learn
     the identity."""
@@ -303,7 +304,7 @@ def _face(rng, ident, size=56, out_size=112):
     cv2.ellipse(face, (size // 2, size // 2), axes, 0, 0, 360, _FACE_TONES[int(prng.integers(4))], -1)
     for cell in prng.choice(9, 4, replace=False):
         cx, cy = size // 2 + int((cell % 3 - 1) * 20 * k), size // 2 + int((cell // 3 - 1) * 26 * k)
-        cv2.circle(face, (cx, cy), int(8 * k), _FACE_BLOB_COLOURS[int(prng.integers(4))], -1)
+        cv2.circle(face, (cx, cy), int(8 * k), _FACE_BLOB_COLOURS[int(prng.integers(6))], -1)
     mask = np.zeros((size, size), np.float32)
     cv2.ellipse(mask, (size // 2, size // 2), axes, 0, 0, 360, 1.0, -1)
     pose = cv2.getRotationMatrix2D((size / 2, size / 2), float(rng.uniform(-15, 15)), float(rng.uniform(0.9, 1.1)))
@@ -321,7 +322,7 @@ def _face(rng, ident, size=56, out_size=112):
     return buf.tobytes()
 
 
-def make_faces(out, rng, ids=40, per_id=12, pairs=600, size=112):
+def make_faces(out, rng, ids=20, per_id=16, pairs=600, size=112):
     """insightface RecordIO of ``ids`` x ``per_id`` aligned ``size`` px faces and three verification
     ``.bin`` files of ``pairs`` new pairs each (half same identity), of the training identities (a closed set)."""
     from mobilebench.face.bin_format import write_bin
