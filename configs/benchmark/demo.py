@@ -163,21 +163,17 @@ tasks = dict(
             dict(key='batch_size', new=16),
         ]),
     face_arcface=dict(
-        title='ArcFace on insightface-format synthetic identities (demo, 56 px)',
+        title='ArcFace on insightface-format synthetic identities (demo, 112 px)',
         template='configs/_base_/tasks/arcface_112_ms1m.py',
         metric='lfw/accuracy',
         metrics=['lfw/accuracy', 'cfp_fp/accuracy', 'agedb_30/accuracy'],
-        input_shape=(3, 56, 56),
+        input_shape=(3, 112, 112),
         published_key='arcface_112',
-        # 56-px faces: the stride-16 tap gives a 4x4 map (56 / 16 rounded up by the padded convs)
         # no flip test: it doubles the cost of the 3 x 1200 test faces
         overrides=dict(_adamw_cosine(6e-3, epochs=12, warmup_iters=10),
-                       model=dict(head=dict(feat_size=4), flip_test=False)),
+                       model=dict(flip_test=False)),
         rewrite=_common + [
             dict(prefix='data/ms1m-retinaface-t1/', new='data/demo/faces/'),
-            # the 112-px aligned faces read at 56 px (a quarter of the compute)
-            dict(match=dict(type='LoadFaceImage'), new=dict(type='LoadFaceImage', image_size=(56, 56), resize=True)),
-            dict(key='input_size', old=112, new=56),
             dict(key='num_classes', old=93431, new=20),
             dict(key='batch_size', new=32),
         ]),
