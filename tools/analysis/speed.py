@@ -42,7 +42,8 @@ def parse_args(argv=None):
     p.add_argument('--threads', type=int, default=None, help='torch.set_num_threads during the measurement')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--channels-last', default='auto', choices=['auto', 'on', 'off'],
-                   help='channels-last memory format in the fast variant (auto: on CUDA only)')
+                   help='channels-last memory format in the fast variant (auto: on CUDA only; on a CPU it changes '
+                        'the batch-norm rounding, see docs/benchmarks/README.md)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, default=None)
     p.add_argument('--profile', default=None, help='write a torch.profiler operator table here instead of timing')
     p.add_argument('--out', default=None, help='write the figures to this JSON file')
