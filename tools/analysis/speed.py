@@ -128,6 +128,10 @@ def main(argv=None):
             print(f'{variant:<10} {mode:<12} {r["median_s"]:>9.3f} {r["samples_per_s"]:>10.1f}')
     for mode, x in res.get('speedup', {}).items():
         print(f'speed-up fast/upstream, {mode}: {x:.2f}x')
+    for variant, agree in res.get('gradient_agreement', {}).items():
+        print(f'gradients {variant} vs upstream: {agree["outside"]} of {agree["elements"]} elements outside '
+              f'rtol={agree["rtol"]:g}, atol={agree["atol"]:g} (worst tensor: {agree["worst_rel_to_max"]:.3g} '
+              f'of its largest gradient)')
     for key in ('first_step_max_rel_loss_diff', 'head_max_rel_loss_diff'):
         if key in res:
             print(f'{key.replace("_", " ")} (fast vs upstream): {res[key]:.3g}')
