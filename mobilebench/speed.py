@@ -33,8 +33,9 @@ FAST_HEADS = {'YOLOV3Head': 'mobilebench.FastYOLOV3Head', 'SSDHead': 'mobilebenc
 def _use_channels_last(device: str, channels_last: Optional[bool]) -> bool:
     """``None`` (default): on CUDA only. On a CPU it is opt-in (``--channels-last on``) and not part of ``fast``:
     torch's channels-last batch-norm kernel on CPU computes the batch statistics less precisely than the
-    contiguous one (about 100x the rounding error of the batch mean and variance), which through a randomly initialised detector moves the
-    gradients far outside 1e-4 of upstream's, and the whole step was not faster (docs/benchmarks/README.md)."""
+    contiguous one (about 100x the rounding error of the batch mean and variance), which through a randomly
+    initialised detector moves the gradients far outside 1e-4 of upstream's, for a model step at most about
+    1.3x faster (docs/benchmarks/README.md)."""
     return device.startswith('cuda') if channels_last is None else bool(channels_last)
 
 
