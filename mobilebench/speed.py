@@ -31,7 +31,11 @@ FAST_HEADS = {'YOLOV3Head': 'mobilebench.FastYOLOV3Head', 'SSDHead': 'mobilebenc
 
 
 def _use_channels_last(device: str, channels_last: Optional[bool]) -> bool:
-    """``None`` (default): on CUDA only (measured to help there; on a CPU it is left to ``--channels-last on``)."""
+    """``None`` (default): on CUDA only. On a CPU it is opt-in (``--channels-last on``) and not part of ``fast``:
+    torch's channels-last batch-norm kernel on CPU computes the batch statistics less precisely than the
+    contiguous one (about 100x the rounding error of the batch mean and variance), which through a randomly
+    initialised detector moves the gradients far outside 1e-4 of upstream's, for a model step at most about
+    1.3x faster (docs/benchmarks/README.md)."""
     return device.startswith('cuda') if channels_last is None else bool(channels_last)
 
 
@@ -164,8 +168,10 @@ def measure_speed(cfg, device: str = 'cpu', variants: Sequence[str] = ('upstream
 
     Returns:
         dict(config, device info, settings, ``results[variant][mode]`` = timing summary with
-        ``samples_per_s``, ``changes[variant]``, ``first_step_losses[variant]``, and ``speedup[mode]``
-        = fast / upstream when both variants are measured).
+        ``samples_per_s``, ``changes[variant]``, ``first_step_losses[variant]``, and, when both variants
+        are measured, ``speedup[mode]`` = fast / upstream and ``gradient_agreement[variant]`` (training
+        modes: :func:`gradient_agreement` of the variant's parameter gradients on the first batch against
+        upstream's, from the same weights)).
     """
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import MODELS, init_default_scope
@@ -221,6 +227,15 @@ def measure_speed(cfg, device: str = 'cpu', variants: Sequence[str] = ('upstream
                 log_vars = s['model'].train_step(data, s['optim'])
             sync()
             return log_vars
+
+        if {'model_step', 'full_step'} & set(modes) and 'upstream' in variants and len(variants) > 1:
+            grads = {}  # same weights, same batch: gradients of every parameter, before any optimizer step
+            for variant in variants:
+                set_random_seed(seed)
+                grads[variant] = _loss_gradients(states[variant]['model'], train_batch, device, precision)
+            result['gradient_agreement'] = {v: gradient_agreement(grads[v], grads['upstream'])
+                                            for v in variants if v != 'upstream'}
+            grads.clear()
 
         if {'model_step', 'full_step'} & set(modes):  # same weights, batch, seed: the first losses must agree
             for variant in variants:
@@ -300,6 +315,46 @@ def measure_speed(cfg, device: str = 'cpu', variants: Sequence[str] = ('upstream
                 result[key.replace('losses', 'max_rel_loss_diff')] = max(
                     abs(up[k] - fast[k]) / max(abs(up[k]), 1e-12) for k in up)
     return result
+
+
+def gradient_agreement(grads: Sequence[Optional[torch.Tensor]], reference: Sequence[Optional[torch.Tensor]],
+                       rtol: float = 1e-4, atol: float = 1e-6) -> Dict:
+    """How far the gradients of one variant are from ``reference`` (upstream's), parameter by parameter.
+
+    Returns dict(elements, outside, tensors, worst_rel_to_max, rtol, atol): the gradient elements compared,
+    how many fall outside ``|g - ref| <= atol + rtol * |ref|`` (``torch.isclose``; 0 means the variant passes
+    the equality criterion of ``tests/test_speed_heads.py``), and the largest ``max|g - ref| / max|ref|`` of a
+    tensor."""
+    if len(grads) != len(reference):
+        raise ValueError(f'{len(grads)} gradients vs {len(reference)} reference gradients: not the same model')
+    elements = outside = tensors = 0
+    worst = 0.0
+    for g, ref in zip(grads, reference):
+        if (g is None) != (ref is None):
+            raise ValueError('a parameter has a gradient in one variant only')
+        if g is None:
+            continue
+        g, ref = g.detach().float(), ref.detach().float()
+        tensors += 1
+        elements += ref.numel()
+        outside += int((~torch.isclose(g, ref, rtol=rtol, atol=atol)).sum())
+        scale = float(ref.abs().max()) if ref.numel() else 0.0
+        if ref.numel():
+            worst = max(worst, float((g - ref).abs().max()) / max(scale, 1e-12))
+    return dict(elements=elements, outside=outside, tensors=tensors, worst_rel_to_max=worst, rtol=rtol, atol=atol)
+
+
+def _loss_gradients(model, data, device: str, precision: str) -> List[Optional[torch.Tensor]]:
+    """Gradients of every parameter of the summed training loss on ``data`` (no optimizer step)."""
+    model.train()
+    model.zero_grad(set_to_none=True)
+    with _autocast(device, precision):
+        batch = model.data_preprocessor(data, True)
+        loss, _ = model.parse_losses(model._run_forward(batch, mode='loss'))
+    loss.backward()
+    grads = [None if p.grad is None else p.grad.detach().clone() for p in model.parameters()]
+    model.zero_grad(set_to_none=True)
+    return grads
 
 
 def _head_loss_inputs(model, data, device):

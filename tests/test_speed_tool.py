@@ -49,6 +49,12 @@ def test_fast_variant_swaps_only_the_head_and_the_optimizer_kernels(config, head
         apply_variant(cfg, 'turbo')
 
 
+def _toy_params(cfg):
+    from mmengine.registry import MODELS, init_default_scope
+    init_default_scope(cfg.get('default_scope', 'mmengine'))
+    return [p for p in MODELS.build(cfg.model).parameters() if p.requires_grad]
+
+
 def test_measure_speed_json(toy_cfg, tmp_path):
     from mobilebench.speed import measure_speed
     res = measure_speed(toy_cfg, variants=('upstream', 'fast'), modes=('model_step', 'inference'), batch_size=4,
@@ -65,6 +71,10 @@ def test_measure_speed_json(toy_cfg, tmp_path):
     # same weights, same batch, first step: the optimizer implementation cannot change the first loss
     assert res['first_step_losses']['upstream'] == res['first_step_losses']['fast']
     assert res['first_step_max_rel_loss_diff'] == 0.0
+    # ... nor the gradients of the first batch (same kernels): every element equal to upstream's
+    agree = res['gradient_agreement']['fast']
+    assert agree['outside'] == 0 and agree['worst_rel_to_max'] == 0.0
+    assert agree['elements'] == sum(p.numel() for p in _toy_params(toy_cfg)) and agree['tensors'] > 0
     assert res['changes']['fast'] == ['optim_wrapper.optimizer.fused=True (SGD: one fused kernel per update)']
     info = res['device_info']
     assert info['device'] == 'cpu' and info['torch'] and info['mmengine'] and info['cpu_count'] >= 1
@@ -93,3 +103,20 @@ def test_speed_cli_writes_json(toy_cfg, tmp_path):
     assert data['results']['upstream']['model_step']['batch_size'] == 2
     assert data['command'].startswith('python tools/analysis/speed.py ') and '--batch-size 2' in data['command']
     assert 'speedup' not in data  # one variant: nothing to compare
+
+
+def test_gradient_agreement_counts_elements_outside_the_tolerance():
+    import torch
+
+    from mobilebench.speed import gradient_agreement
+    ref = [torch.tensor([1.0, 2.0, 3.0]), None, torch.tensor([[0.0, 4.0]])]
+    # 2.0001 is within 1e-6 + 1e-4 * 2 of 2; 3.1 and 1e-5 (vs 0) are not
+    grads = [torch.tensor([1.0, 2.0001, 3.1]), None, torch.tensor([[1e-5, 4.0]])]
+    agree = gradient_agreement(grads, ref)
+    assert agree['elements'] == 5 and agree['tensors'] == 2 and agree['outside'] == 2
+    assert agree['worst_rel_to_max'] == pytest.approx(0.1 / 3.0, rel=1e-5)
+    assert gradient_agreement(ref, ref)['outside'] == 0
+    with pytest.raises(ValueError, match='not the same model'):
+        gradient_agreement(grads[:2], ref)
+    with pytest.raises(ValueError, match='in one variant only'):
+        gradient_agreement([ref[0], ref[0], ref[2]], ref)

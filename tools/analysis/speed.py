@@ -42,7 +42,8 @@ def parse_args(argv=None):
     p.add_argument('--threads', type=int, default=None, help='torch.set_num_threads during the measurement')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--channels-last', default='auto', choices=['auto', 'on', 'off'],
-                   help='channels-last memory format in the fast variant (auto: on CUDA only)')
+                   help='channels-last memory format in the fast variant (auto: on CUDA only; on a CPU it changes '
+                        'the batch-norm rounding, see docs/benchmarks/README.md)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, default=None)
     p.add_argument('--profile', default=None, help='write a torch.profiler operator table here instead of timing')
     p.add_argument('--out', default=None, help='write the figures to this JSON file')
@@ -127,6 +128,10 @@ def main(argv=None):
             print(f'{variant:<10} {mode:<12} {r["median_s"]:>9.3f} {r["samples_per_s"]:>10.1f}')
     for mode, x in res.get('speedup', {}).items():
         print(f'speed-up fast/upstream, {mode}: {x:.2f}x')
+    for variant, agree in res.get('gradient_agreement', {}).items():
+        print(f'gradients {variant} vs upstream: {agree["outside"]} of {agree["elements"]} elements outside '
+              f'rtol={agree["rtol"]:g}, atol={agree["atol"]:g} (worst tensor: {agree["worst_rel_to_max"]:.3g} '
+              f'of its largest gradient)')
     for key in ('first_step_max_rel_loss_diff', 'head_max_rel_loss_diff'):
         if key in res:
             print(f'{key.replace("_", " ")} (fast vs upstream): {res[key]:.3g}')
