@@ -40,7 +40,7 @@ def _children(pid):
 
 
 @pytest.mark.skipif(not osp.isdir('/proc/self/task'), reason='finds the run process through Linux /proc')
-@pytest.mark.parametrize('target', ['group', 'run'])
+@pytest.mark.parametrize('target', ['group', 'run', 'preloaded-run'])
 def test_ctrl_c_leaves_the_run_interrupted_and_resumable(tmp_path, monkeypatch, target):
     """SIGINT while the run trains, to the sweep's whole process group (what Ctrl-C in a terminal sends) or
     to the run's process only (its own group under srun / torchrun): the sweep stops with an error status, the
@@ -48,7 +48,11 @@ def test_ctrl_c_leaves_the_run_interrupted_and_resumable(tmp_path, monkeypatch, 
     shows it as pending
     (interrupted, resumes)."""
     results = tmp_path / 'res'
-    cmd = sweep_cmd(BENCH_2X2, results, '--only', 'colours/toy_w4')
+    bench = BENCH_2X2
+    if target == 'preloaded-run':  # the run is a fork of the preload server (mobilebench.benchmark.preload)
+        bench = tmp_path / 'preload.py'
+        bench.write_text(open(osp.join(ROOT, BENCH_2X2)).read() + '\npreload = True\n')
+    cmd = sweep_cmd(bench, results, '--only', 'colours/toy_w4')
     proc = subprocess.Popen(cmd, cwd=ROOT, env=toy_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
     log = results / 'work_dirs' / RUN / 'run.log'
@@ -61,10 +65,15 @@ def test_ctrl_c_leaves_the_run_interrupted_and_resumable(tmp_path, monkeypatch, 
             if rec and rec['status'] == 'running' and log.exists() and len(log.read_text().splitlines()) > 2:
                 if target == 'group':
                     os.killpg(proc.pid, signal.SIGINT)
-                else:
+                elif target == 'run':
                     kids = _children(proc.pid)
                     assert len(kids) == 1, kids
                     os.kill(kids[0], signal.SIGINT)
+                else:  # sweep -> forkserver (+ its resource tracker) -> the run
+                    kids = [k for server in _children(proc.pid) for k in _children(server)]
+                    runs = [k for k in kids if 'forkserver' in open(f'/proc/{k}/cmdline').read()]
+                    assert len(runs) == 1, (kids, runs)
+                    os.kill(runs[0], signal.SIGINT)
                 sent = True
                 break
             time.sleep(0.1)
@@ -81,11 +90,37 @@ def test_ctrl_c_leaves_the_run_interrupted_and_resumable(tmp_path, monkeypatch, 
     from mobilebench.benchmark import Sweep
     from mobilebench.benchmark.slurm import run_states
     monkeypatch.chdir(ROOT)
-    states = run_states(Sweep(BENCH_2X2, str(results), only=['colours/toy_w4'], progress=False), 'local')
+    states = run_states(Sweep(str(bench), str(results), only=['colours/toy_w4'], progress=False), 'local')
     assert [(s['run_id'], s['state']) for s in states] == [(RUN, 'pending')], states
     assert 'interrupted' in states[0]['detail'] and 'resumes' in states[0]['detail']
 
     # (that a 'running' record is then resumed is checked by test_benchmark.test_sweep_killed_then_resumed)
+
+
+def test_preloaded_run_equals_a_subprocess_run(tmp_path):
+    """``preload = True``: the same run, forked from the preload server instead of a fresh interpreter, gives
+    the same record (metrics, untrained metrics, complexity), its log has the run's own output, and the
+    run's thread count is the sweep's ``threads`` (set in the fork: torch read OMP_NUM_THREADS earlier)."""
+    preload = tmp_path / 'preload.py'
+    preload.write_text(open(osp.join(ROOT, BENCH_2X2)).read().replace('threads = 1', 'threads = 2')
+                       + '\npreload = True\n')
+    plain = tmp_path / 'plain.py'
+    plain.write_text(open(osp.join(ROOT, BENCH_2X2)).read().replace('threads = 1', 'threads = 2'))
+    recs = {}
+    for name, bench in (('plain', plain), ('preload', preload)):
+        results = tmp_path / name
+        proc = subprocess.run(sweep_cmd(bench, results, '--only', 'colours/toy_w4'), cwd=ROOT, env=toy_env(),
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        recs[name] = _record(results)
+        log = (results / 'work_dirs' / RUN / 'run.log').read_text()
+        # the run's own output (mmengine's warnings, run_one's samples warning) is appended to its log
+        assert 'init_weights of MBToyClassifier' in log and 'warning: --samples' in log, log[-2000:]
+    a, b = recs['plain'], recs['preload']
+    assert a['status'] == b['status'] == 'ok'
+    for key in ('metrics', 'untrained_metrics', 'complexity'):
+        assert a[key] == b[key], key
+    assert a['meta']['threads'] == b['meta']['threads'] == 2
 
 
 # ------------------------------------------------------------------------------------------------ leaderboard

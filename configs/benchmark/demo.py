@@ -15,6 +15,7 @@ measure_untrained = 'first_seed'  # one untrained test per (task, backbone): it 
 run_timeout_s = 300
 threads = 1  # per-run intra-op threads: no OpenMP oversubscription on a shared 2-core machine
 jobs = 2  # runs side by side: jobs x threads = the 2 cores
+preload = True  # runs fork from one process that imported torch + the toolboxes once (~7 CPU-s per run saved)
 
 _bb = 'configs/_base_/backbones/'
 backbones = [

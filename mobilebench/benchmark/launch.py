@@ -53,6 +53,8 @@ class RunSettings:
         executor: ``local``, ``slurm`` or ``submitit-local`` (recorded).
         inside_job: the run already is a Slurm task (submitit): run ``run_one --launcher slurm`` directly
             instead of through ``srun``.
+        preload: local launcher: start runs as forks of a process that imported the stack once
+            (:mod:`.preload`), saving the ~7 CPU-seconds of imports of every run.
     """
     results_dir: str
     bench_path: str
@@ -67,6 +69,7 @@ class RunSettings:
     jobs: int = 1
     executor: str = 'local'
     inside_job: bool = False
+    preload: bool = False
     deploy: Optional[Dict] = None  # engines latency / INT8 of the task network (mobilebench.deploy_figures)
     pretrain: Dict = field(default_factory=dict)  # task -> the task its backbone weights come from (chain)
 
@@ -266,9 +269,13 @@ def _launch(settings: RunSettings, run: RunSpec, cmd, env, log_path, progress_pa
     with open(log_path, 'ab') as log:
         log.write(f'\n===== {time.strftime("%Y-%m-%dT%H:%M:%S")} {" ".join(cmd)}\n'.encode())
         log.flush()
-        proc = subprocess.Popen(cmd, cwd=os.getcwd(), env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL,
-                                preexec_fn=_die_with_parent if sys.platform.startswith('linux') else None)
+        if settings.preload and settings.launcher == 'none':  # a fork of the preloaded server
+            from .preload import PreloadedRun
+            proc = PreloadedRun(cmd[3:], env, log_path, settings.threads)  # cmd = python -m run_one ARGS
+        else:
+            proc = subprocess.Popen(cmd, cwd=os.getcwd(), env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL,
+                                    preexec_fn=_die_with_parent if sys.platform.startswith('linux') else None)
         try:
             while True:
                 try:

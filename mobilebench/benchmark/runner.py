@@ -106,7 +106,7 @@ class Sweep:
             # optional intra-op threads per run (OMP/MKL/torch); 1 avoids OpenMP spin-wait thrashing when
             # the CPU is shared, which can make a small model 10x slower
             threads=self.bench.get('threads'), launcher=launcher, gpus=self.gpus, progress=progress,
-            jobs=self.jobs, executor=executor)
+            jobs=self.jobs, executor=executor, preload=bool(self.bench.get('preload', False)))
         self.claims = Claims(results_dir)
         self._hashes: Dict[str, Optional[str]] = {}
         self._stop = threading.Event()  # set when the sweep is interrupted: in-flight runs are killed

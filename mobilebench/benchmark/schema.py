@@ -221,6 +221,7 @@ TOP_KEYS: Dict[str, Callable] = dict(
     threads=optional(int_at_least(1)),
     run_timeout_s=optional(positive_number),
     jobs=int_at_least(1),
+    preload=is_bool,  # local runs fork from a process that imported the stack once (benchmark.preload)
     slurm=is_dict,
     deploy=optional(is_dict),
     comparisons=is_dict,
