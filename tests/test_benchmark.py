@@ -56,13 +56,23 @@ def test_plan_and_validation(tmp_path):
         os.chdir(cwd)
 
 
-@pytest.mark.parametrize('jobs', [1, 2])
-def test_sweep_killed_then_resumed(tmp_path, jobs):
+@pytest.mark.parametrize('jobs,seeds', [(1, [0]), (2, [0, 1])])
+def test_sweep_killed_then_resumed(tmp_path, jobs, seeds):
     """SIGKILL the sweep while a run is in flight (one or, with jobs=2, two at a time); the re-run
-    completes with every run exactly once, never repeats a finished run and records the broken backbone
-    as failed."""
+    completes with every (task, backbone, seed) run exactly once, never repeats a finished run and records
+    the broken backbone as failed. The two-seed case also starts its runs from the preload server
+    (``preload = True``), whose runs must die with the killed sweep too."""
     results = tmp_path / 'res'
     jobs_arg = ('--jobs', str(jobs))
+    bench = BENCH
+    if len(seeds) > 1:
+        bench = str(tmp_path / 'seeds.py')
+        with open(bench, 'w') as f:
+            f.write(open(osp.join(ROOT, BENCH)).read().replace('\nseed = 0\n', f'\nseeds = {seeds}\n')
+                    + '\npreload = True\n')
+
+    def _sweep_cmd(results, *extra):
+        return [sys.executable, 'tools/benchmark.py', bench, '--results', str(results), '--no-progress', *extra]
     proc = subprocess.Popen(_sweep_cmd(results, *jobs_arg), cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 240
@@ -95,7 +105,8 @@ def test_sweep_killed_then_resumed(tmp_path, jobs):
                          timeout=300)
     assert out.returncode == 1, out.stderr[-3000:]  # the broken backbone's runs are not ok
     after = _records(results)
-    expected = {f'{t}__{b}.json' for t in ('colours', 'colours_long') for b in ('toy_w4', 'toy_w8', 'toy_broken')}
+    expected = {f'{t}__{b}' + (f'__s{seed}' if len(seeds) > 1 else '') + '.json'
+                for t in ('colours', 'colours_long') for b in ('toy_w4', 'toy_w8', 'toy_broken') for seed in seeds}
     assert set(after) == expected  # every run exactly once (one file each), nothing else
     assert not [f for f in os.listdir(results / 'runs') if not f.endswith('.json')]  # no temp leftovers
     for name, rec in after.items():
@@ -106,7 +117,8 @@ def test_sweep_killed_then_resumed(tmp_path, jobs):
             assert rec['value'] > rec['untrained_value']  # trained beats untrained
             assert rec['complexity']['madds'] > 0 and rec['complexity']['params'] > 0
             assert rec['latency']['median_ms'] > 0
-            assert len(rec['meta']['config_hash']) == 16 and rec['meta']['seed'] == 0
+            assert len(rec['meta']['config_hash']) == 16 and rec['meta']['seed'] == (
+                int(name.split('__s')[1][:-5]) if len(seeds) > 1 else 0)
             assert rec['meta']['versions']['torch']
     for name, stamp in finished_before.items():  # finished runs were not repeated
         assert after[name]['meta']['finished'] == stamp
@@ -117,7 +129,7 @@ def test_sweep_killed_then_resumed(tmp_path, jobs):
                    for i, a in enumerate(resumed) for b in resumed[i + 1:])
     # a third sweep has nothing left to do
     again = subprocess.run(_sweep_cmd(results), cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)
-    assert again.returncode == 1 and '4/6 runs ok' in again.stdout
+    assert again.returncode == 1 and f'{4 * len(seeds)}/{6 * len(seeds)} runs ok' in again.stdout
     assert _records(results) == after
 
 
