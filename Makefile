@@ -3,6 +3,7 @@ PY := .venv/bin/python
 DEMO_DATA ?= data/demo
 DEMO_RESULTS ?= results/demo
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: setup demo demo-data test test-all mutation lint clean
 
@@ -14,7 +15,7 @@ demo-data: setup
 
 demo: demo-data
 	@# the leaderboard is written even when a run failed (it lists the failure); make still fails then
-	@status=0; $(PY) tools/benchmark.py configs/benchmark/demo.py --results $(DEMO_RESULTS) || status=$$?; \
+	@status=0; $(PY) tools/benchmark.py configs/benchmark/demo.py --results $(DEMO_RESULTS) $(DEMO_ARGS) || status=$$?; \
 	$(PY) tools/leaderboard.py $(DEMO_RESULTS) && exit $$status
 
 test: setup
