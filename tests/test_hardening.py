@@ -5,7 +5,6 @@ would create a marker file, and every attack test checks that the marker does no
 is also run once on purpose (the "control") to show the test can fail.
 """
 import json
-import logging
 import os
 import os.path as osp
 import pickle
@@ -18,6 +17,7 @@ import torch
 import torch.nn as nn
 
 import mobilebench  # noqa: F401  (compat shims)
+from log_capture import MMLogCapture
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 POSE = osp.join(ROOT, 'tests', 'data', 'pose', 'coco') + '/'
@@ -50,24 +50,6 @@ class _TouchAndReturn:
         return (eval, (f"__import__('os').system('touch {self.target}') or {self.value!r}", ))
 
 
-class _Records(logging.Handler):
-    """Collects the records of mmengine's current logger (it does not propagate to pytest's caplog)."""
-
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-    def __enter__(self):
-        from mmengine.logging import MMLogger
-        self.logger = MMLogger.get_current_instance()
-        self.logger.addHandler(self)
-        return self
-
-    def __exit__(self, *exc):
-        self.logger.removeHandler(self)
 
 
 def _pose_dataset(**kwargs):
@@ -234,7 +216,7 @@ def test_3_runner_load_from_is_strict_unless_partial_load(tmp_path):
         strict.load_or_resume()
     assert not torch.equal(strict.model.stem.weight, src.stem.weight)  # nothing was copied
     partial = runner(True)
-    with _Records() as rec:
+    with MMLogCapture() as rec:
         partial.load_or_resume()
     assert torch.equal(partial.model.stem.weight, src.stem.weight)  # the matching tensors are loaded
     assert any('partial_load=True: loading the 2 matching tensors' in m for m in rec.messages), rec.messages
@@ -325,7 +307,7 @@ def test_3_face_metric_reports_the_reached_far_of_collapsed_embeddings():
     issame = np.arange(n) % 2 == 0
     collapsed = np.tile(np.array([0.6, 0.8, 0.0], np.float32), (2 * n, 1))
     metric = FaceVerificationMetric()
-    with _Records() as rec:
+    with MMLogCapture() as rec:
         out = metric.compute_metrics(_face_results(collapsed, issame))
     # every pair has distance 0, so any threshold > 0 accepts every pair: TAR = FAR = 1, accuracy = chance
     assert out['lfw/tar@far1e-3'] == 1.0 and out['lfw/far@far1e-3'] == 1.0 and out['lfw/accuracy'] == 0.5
@@ -431,13 +413,13 @@ def test_7_voc_boxes_negative_inverted_or_outside(tmp_path, box, problem):
 def test_7_voc_unknown_classes_are_counted(tmp_path):
     root, xml = _voc_copy(tmp_path)
     xml.write_text(xml.read_text().replace('<name>dog</name>', '<name>unicorn</name>'))
-    with _Records() as rec:
+    with MMLogCapture() as rec:
         ds = _voc_build(root)
     assert [ds.metainfo['classes'][i['bbox_label']] for i in ds.get_data_info(0)['instances']] == ['person']
     assert any("skipped 1 objects of 1 classes that are not in metainfo[\"classes\"] ('unicorn': 1)" in m
                for m in rec.messages), rec.messages
     xml.write_text(xml.read_text().replace('<name>person</name>', '<name>wizard</name>'))
-    with _Records() as rec:
+    with MMLogCapture() as rec:
         _voc_build(root)
     assert any('skipped 2 objects of 2 classes' in m and '1 of 1 images have no object left' in m
                for m in rec.messages), rec.messages

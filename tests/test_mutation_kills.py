@@ -3,33 +3,15 @@
 Written against the mutants that survived the first `make mutation` run (docs/mutation.md); every expected
 value is worked out by hand in the comments, not read back from the code under test.
 """
-import logging
 
 import numpy as np
 import pytest
 import torch
 
 import mobilebench  # noqa: F401  (compat shims, registries)
+from log_capture import MMLogCapture
 
 
-class _Log(logging.Handler):
-    """Collect what the current MMLogger prints."""
-
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.lines = []
-
-    def emit(self, record):
-        self.lines.append((record.levelname, record.getMessage()))
-
-    def __enter__(self):
-        from mmengine.logging import MMLogger
-        self.logger = MMLogger.get_current_instance()
-        self.logger.addHandler(self)
-        return self
-
-    def __exit__(self, *exc):
-        self.logger.removeHandler(self)
 
 
 # ============================================================================ face/metrics.py
@@ -57,7 +39,7 @@ def test_face_metric_keys_threshold_and_log_by_hand():
     d2 = [0.3053 if i % 2 == 0 else 1.0053 for i in range(20)]
     metric = FaceVerificationMetric(prefix='val')
     metric.process({}, _face_samples(d2))
-    with _Log() as log:
+    with MMLogCapture() as log:
         out = metric.evaluate(40)
     assert out == {'val/toy/accuracy': pytest.approx(1.0), 'val/toy/accuracy_std': pytest.approx(0.0),
                    'val/toy/tar@far1e-3': pytest.approx(1.0), 'val/toy/far@far1e-3': pytest.approx(0.0),
@@ -76,7 +58,7 @@ def test_face_metric_far_above_target_on_few_negatives():
     from mobilebench.face.metrics import FaceVerificationMetric
     d2 = [0.3053 if i % 2 == 0 else (1.2053 if i == 1 else 1.4053) for i in range(20)]
     metric = FaceVerificationMetric()
-    with _Log() as log:
+    with MMLogCapture() as log:
         out = metric.compute_metrics(_face_samples_as_results(d2))
     assert out['toy/far@far1e-3'] == pytest.approx(0.1) and out['toy/tar@far1e-3'] == pytest.approx(1.0)
     assert ('WARNING', '[toy] tar@far1e-3 = 1.0000 was reached at FAR 0.1, above the target 0.001 (a fold has '
@@ -98,7 +80,7 @@ def test_face_metric_folds_and_far_target_options():
     from mobilebench.face.metrics import FaceVerificationMetric
     d2 = [0.3053, 1.0053, 1.0053, 1.0053, 0.3053, 0.6053, 0.6053, 0.6053]
     metric = FaceVerificationMetric(n_folds=2, far_target=0.4)
-    with _Log() as log:
+    with MMLogCapture() as log:
         out = metric.compute_metrics(_face_samples_as_results(d2, 'lfw') + _face_samples_as_results(d2[:4] * 3, 'cfp'))
     assert out['lfw/accuracy'] == pytest.approx(1.0) and out['lfw/threshold'] == pytest.approx(0.31)
     assert out['lfw/tar@far4e-1'] == pytest.approx(1.0) and out['lfw/far@far4e-1'] == pytest.approx(0.5)
@@ -783,7 +765,7 @@ def test_checkpoint_fit_messages(tmp_path):
                           'shape.\n  1 missing from the checkpoint:\n    0.bias\n')
     assert msg.endswith(f'or the config that produced the checkpoint. To fine-tune from a related model, '
                         f'{PARTIAL_LOAD_HINT}.')
-    with _Log() as log:
+    with MMLogCapture() as log:
         diff = check_checkpoint_fits(net, state, 'ck.pth', partial=True)
     assert diff.missing == ['0.bias']
     assert [m for lvl, m in log.lines if lvl == 'WARNING'][0].endswith(

@@ -3,7 +3,6 @@
 The fixture tests/data/market1501_tiny/ holds person crops of real COCO val2017 photos in the official
 Market-1501 layout (see tests/data/README.md); the metric is checked on rankings computed by hand.
 """
-import logging
 import os
 import os.path as osp
 import shutil
@@ -11,6 +10,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from log_capture import MMLogCapture
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 FIXTURE = osp.join(ROOT, 'tests', 'data', 'market1501_tiny')
@@ -132,7 +132,7 @@ def test_market1501_metric_distance_options(kwargs, m_ap, rank1):
     from mobilebench.reid import Market1501Metric
     metric = Market1501Metric(prefix='reid', **kwargs)
     metric.process({}, [_reid_sample(*s) for s in _REID_TOY])
-    with _Log() as log:
+    with MMLogCapture() as log:
         out = metric.evaluate(len(_REID_TOY))
     # default ranks 1, 5, 10 under the given prefix
     assert out == {'reid/mAP': pytest.approx(m_ap), 'reid/rank1': pytest.approx(rank1), 'reid/rank5': 1.0,
@@ -146,7 +146,7 @@ def test_market1501_metric_counts_queries_without_match_in_its_log():
     metric = Market1501Metric(ranks=(1, ))
     # a third query (pid 7) has no gallery image: skipped, and the log says so
     metric.process({}, [_reid_sample(*s) for s in _REID_TOY] + [_reid_sample((0.0, 1.0), 7, 1, 'query')])
-    with _Log() as log:
+    with MMLogCapture() as log:
         out = metric.evaluate(7)
     assert out == {'market1501/mAP': pytest.approx(1 / 3), 'market1501/rank1': 0.0}
     assert ('INFO', 'Market-1501 protocol: 3 queries (2 with a valid match), 4 gallery images: mAP 0.3333, '
@@ -174,24 +174,6 @@ def test_market1501_metric_errors_name_the_fix():
         metric.compute_metrics(metric.results)
     assert Market1501Metric(collect_device='gpu').collect_device == 'gpu'
 
-class _Log(logging.Handler):
-    """Collect what the current MMLogger prints."""
-
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.lines = []
-
-    def emit(self, record):
-        self.lines.append((record.levelname, record.getMessage()))
-
-    def __enter__(self):
-        from mmengine.logging import MMLogger
-        self.logger = MMLogger.get_current_instance()
-        self.logger.addHandler(self)
-        return self
-
-    def __exit__(self, *exc):
-        self.logger.removeHandler(self)
 
 
 # ------------------------------------------------------------------------------------------- dataset

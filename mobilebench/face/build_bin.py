@@ -29,10 +29,8 @@ Python bools: the layout insightface's ``load_bin`` reads and its packing script
 from __future__ import annotations
 
 import csv
-import os
 import os.path as osp
 import pickle
-import tempfile
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -347,19 +345,8 @@ def build_verification_bin(image_root: str, pairs_csv: str, out: str, align: str
 
 
 def _atomic_pickle(path: str, obj) -> None:
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from ..fileio import atomic_write_bytes
+    atomic_write_bytes(path, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _write_report(path: str, report: BuildReport) -> None:
