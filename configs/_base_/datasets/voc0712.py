@@ -41,3 +41,16 @@ voc07_test = dict(
     test_mode=True)
 # VOC2007 test is scored with the 11-point interpolated AP (VOC07 protocol); written as pascal_voc/mAP.
 voc07_metric = dict(type='VOCMetric', metric='mAP', eval_mode='11points')
+
+# The settings record of a detector on these data whose training set is wrapped once (mmdet's RepeatDataset):
+# which fields follow data_root, train_subsets, train_ann_file, val_subset, val_ann_file and classes
+# (mobilebench.config; used by the YOLOv3 and SSDLite VOC templates, docs/settings.md).
+voc_setting_fields = {
+    'model.bbox_head.num_classes': 'len(classes)',
+    'train_dataloader.dataset.dataset.datasets': dict(for_each='train_subsets', fields={
+        'data_root': 'data_root', 'ann_file': 'join(item, train_ann_file)',
+        'data_prefix.sub_data_root': "join(item, '')", 'metainfo.classes': 'classes'}),
+    **{f'{loader}.dataset.{key}': value for loader in ('val_dataloader', 'test_dataloader') for key, value in (
+        ('data_root', 'data_root'), ('ann_file', 'join(val_subset, val_ann_file)'),
+        ('data_prefix.sub_data_root', "join(val_subset, '')"), ('metainfo.classes', 'classes'))},
+}

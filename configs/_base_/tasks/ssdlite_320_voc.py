@@ -28,12 +28,6 @@ val_ann_file = _base_.voc_val_ann_file
 classes = _base_.voc_classes  # the head follows
 setting_fields = {
     '_delete_': True,
-    'model.bbox_head.num_classes': 'len(classes)',
-    'train_dataloader.dataset.dataset.datasets': dict(for_each='train_subsets', fields={
-        'data_root': 'data_root', 'ann_file': 'join(item, train_ann_file)',
-        'data_prefix.sub_data_root': "join(item, '')", 'metainfo.classes': 'classes'}),
-    **{f'{loader}.dataset.{key}': value for loader in ('val_dataloader', 'test_dataloader') for key, value in (
-        ('data_root', 'data_root'), ('ann_file', 'join(val_subset, val_ann_file)'),
-        ('data_prefix.sub_data_root', "join(val_subset, '')"), ('metainfo.classes', 'classes'))},
+    **_base_.voc_setting_fields,
     **{key: value for key, value in _base_.setting_fields.items() if key.startswith(('train_cfg.', 'param_sch'))},
 }
