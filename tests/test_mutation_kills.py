@@ -4,6 +4,8 @@ Written against the mutants that survived the first `make mutation` run (docs/mu
 value is worked out by hand in the comments, not read back from the code under test.
 """
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -907,3 +909,59 @@ def test_bin_written_by_python2_and_refusal_message(tmp_path):
                               '(list of bytes / uint8 numpy arrays, list of bools); re-create it with '
                               'mobilebench.face.bin_format.write_bin. The file is not plain data (corrupt or '
                               'malicious); nothing was executed.')
+
+
+def test_pickle_codecs_encode_allows_only_latin1_strings():
+    """Protocol-2 pickles write Python 3 bytes as ``_codecs.encode(str, 'latin1')``: both spellings of latin-1
+    give the bytes (b'\\xff' from '\\xff', as str.encode does); any other codec, the default one, or a non-str
+    argument is refused with the allow-list message."""
+    from mobilebench.safe_pickle import UnsafePickleError, _safe_codecs_encode
+    assert _safe_codecs_encode('\xff\x00a', 'latin1') == b'\xff\x00a'
+    assert _safe_codecs_encode('\xe9', 'latin-1') == b'\xe9'
+    for args in (('abc', ), ('abc', 'utf-8'), ('abc', 'cp1252'), (b'abc', 'latin1'), (3, 'latin1')):
+        with pytest.raises(UnsafePickleError, match=r'^only _codecs\.encode\(str, "latin1"\) is allowed in a data '
+                           r'pickle$'):
+            _safe_codecs_encode(*args)
+
+
+def test_pickle_load_of_a_file_names_it(tmp_path):
+    """restricted_load reads an open binary file whole: the result equals pickle's; the file's name is the
+    source of every message; a text-mode file and a truncated pickle are errors naming the file."""
+    import pickle
+
+    from mobilebench.safe_pickle import UnsafePickleError, restricted_load
+    path = tmp_path / 'pairs.bin'
+    path.write_bytes(pickle.dumps(([b'\x01\x02', b'x'], [True, False]), protocol=2))
+    with open(path, 'rb') as f:
+        assert restricted_load(f) == ([b'\x01\x02', b'x'], [True, False])
+    text = tmp_path / 'notes.txt'
+    text.write_text('abc')
+    with open(text) as f:
+        with pytest.raises(TypeError, match=r'^' + re.escape(str(text)) + r': a pickle must be opened in binary '
+                           r'mode$'):
+            restricted_load(f)
+    path.write_bytes(pickle.dumps(([b'\x01\x02'], [True]), protocol=2)[:-3])
+    with open(path, 'rb') as f:
+        with pytest.raises(ValueError, match=r'^' + re.escape(str(path)) + r': not a readable pickle \(') as err:
+            restricted_load(f)
+    assert 'the file is truncated or in another format. Re-create it, or use a JSON file.' in str(err.value)
+    with open(path, 'rb') as f:  # an explicit source wins over the file name
+        with pytest.raises(ValueError, match=r'^mine: not a readable pickle'):
+            restricted_load(f, source='mine')
+    path.write_bytes(b'\x80\x02cos\nsystem\nX\x04\x00\x00\x00trueq\x85R.')
+    with open(path, 'rb') as f:  # an allow-list refusal is not rewrapped as "unreadable"
+        with pytest.raises(UnsafePickleError):
+            restricted_load(f)
+
+
+def test_pickle_messages_name_a_default_source():
+    """Without a file name the messages say where the data came from: ``<bytes>`` for restricted_loads,
+    ``<file>`` for an open file object without a name (e.g. io.BytesIO)."""
+    import io
+
+    from mobilebench.safe_pickle import UnsafePickleError, restricted_load, restricted_loads
+    gadget = b'\x80\x02cos\nsystem\nX\x04\x00\x00\x00trueq\x85R.'
+    with pytest.raises(UnsafePickleError, match=r'^<bytes>: refusing to load global os\.system: '):
+        restricted_loads(gadget)
+    with pytest.raises(ValueError, match=r'^<file>: not a readable pickle \(UnpicklingError'):
+        restricted_load(io.BytesIO(b'\x80\x02(K'))
