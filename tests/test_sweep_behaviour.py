@@ -97,6 +97,31 @@ def test_ctrl_c_leaves_the_run_interrupted_and_resumable(tmp_path, monkeypatch, 
     # (that a 'running' record is then resumed is checked by test_benchmark.test_sweep_killed_then_resumed)
 
 
+@pytest.mark.parametrize('preload', [False, True], ids=['subprocess', 'preloaded'])
+def test_ctrl_c_that_a_library_turns_into_another_error_still_interrupts(tmp_path, preload):
+    """A SIGINT that reaches code with a bare ``except:`` (mmengine's ``Config.pretty_text`` turns it into a
+    ``SyntaxError`` while the Runner is built) still ends the run as interrupted: the run's process exits by
+    SIGINT, its result file holds no error and its record stays ``running``, not ``failed``. The toy dataset
+    sends the SIGINT itself, so the moment is exact."""
+    results = tmp_path / 'res'
+    bench = tmp_path / 'bench.py'
+    bench.write_text(open(osp.join(ROOT, BENCH_2X2)).read() + (
+        "\ntasks['colours']['overrides'] = dict(train_dataloader=dict(dataset=dict(sigint_in_bare_except=True)))\n"
+        + ('preload = True\n' if preload else '')))
+    proc = subprocess.run(sweep_cmd(bench, results, '--only', 'colours/toy_w4'), cwd=ROOT, env=toy_env(),
+                          capture_output=True, text=True, timeout=300, start_new_session=True)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out[-3000:]
+    assert 'interrupted (SIGINT)' in out, out[-3000:]
+    rec = _record(results)
+    assert rec['status'] == 'running' and not rec.get('error'), rec
+    with open(results / 'work_dirs' / RUN / 'result.json') as f:
+        result = json.load(f)
+    assert 'error' not in result and result['untrained_metrics'], result  # measured before: kept
+    log = (results / 'work_dirs' / RUN / 'run.log').read_text()
+    assert 'SyntaxError: Failed to format the config file' in log and 'KeyboardInterrupt' in log, log[-3000:]
+
+
 def test_preloaded_run_equals_a_subprocess_run(tmp_path):
     """``preload = True``: the same run, forked from the preload server instead of a fresh interpreter, gives
     the same record (metrics, untrained metrics, complexity), its log has the run's own output, and the

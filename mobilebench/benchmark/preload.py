@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import threading
+import traceback
 from typing import Dict, List, Optional
 
 # what the server imports once (the imports of run_one.main and of the toolboxes' registries)
@@ -47,7 +48,8 @@ def _child(argv: List[str], env: Dict[str, str], log_path: str, cwd: str, thread
     """The run process (a fork of the server): the equivalent of ``python -m ...run_one ARGV``."""
     try:
         _run(argv, env, log_path, cwd, threads)
-    except KeyboardInterrupt:  # end by SIGINT, as an interrupted subprocess does (exit code -2)
+    except KeyboardInterrupt:  # end by SIGINT, as an interrupted subprocess does (exit code -2), and with
+        traceback.print_exc()  # its traceback in the run's log
         sys.stdout.flush()
         sys.stderr.flush()
         signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -20,8 +20,50 @@ import argparse
 import json
 import os
 import os.path as osp
+import signal
 import sys
+import threading
 import time
+
+
+class SigintWins:
+    """Context manager: once a SIGINT has arrived, the block ends in :class:`KeyboardInterrupt`, whatever a
+    library turned the interrupt into on its way out.
+
+    A Ctrl-C must leave the run *interrupted* (the sweep keeps its record ``running`` and resumes it), never
+    *failed*. Python delivers SIGINT as a ``KeyboardInterrupt`` wherever the run happens to be, and some code of
+    the stack catches everything: mmengine's ``Config.pretty_text`` (which the Runner calls while it is built,
+    to log the config) wraps yapf in a bare ``except:`` and raises ``SyntaxError('Failed to format the config
+    file ...')``. Inside this block a SIGINT is remembered (``seen``) before it is raised, and any exception
+    that leaves the block after one is re-raised as ``KeyboardInterrupt`` (chained to it), so the process ends
+    by SIGINT (exit status -2) as an interrupted Python does.
+
+    Only in the main thread, and only where SIGINT has Python's default handler: a SIGINT the process ignores
+    (a background job of a non-interactive shell) stays ignored.
+    """
+
+    def __init__(self):
+        self.seen = False
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def __enter__(self):
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+        if exc is not None and self.seen and not isinstance(exc, KeyboardInterrupt):
+            raise KeyboardInterrupt(f'interrupted (SIGINT), raised on as {type(exc).__name__}: {exc}'[:500]) \
+                from exc
+        return False
 
 
 def parse_args(argv=None):
@@ -109,6 +151,11 @@ def _clean(metrics):
 
 def main(argv=None):
     args = parse_args(argv)
+    with SigintWins() as interrupt:
+        _main(args, interrupt)
+
+
+def _main(args, interrupt: SigintWins):
     repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     if repo not in sys.path:
         sys.path.insert(0, repo)
@@ -235,7 +282,8 @@ def main(argv=None):
             save('done')
             progress.update(phase='done')
     except BaseException as exc:
-        if not isinstance(exc, KeyboardInterrupt):  # keep what was measured; say where it stopped
+        # a failure keeps what was measured and says where it stopped; an interrupt is no failure
+        if not isinstance(exc, KeyboardInterrupt) and not interrupt.seen:
             result['error'] = f'{phase}: {type(exc).__name__}: {exc}'[:1000]
             save(phase)
         raise

@@ -1,6 +1,10 @@
 """A tiny but real mmengine task for the benchmark-sweep tests: classify the dominant colour of
 16x16 images. Registers a backbone, a classifier, a dataset and a metric in mmengine's root
 registries (imported through the toy config's ``custom_imports``)."""
+import os
+import signal
+import time
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -47,13 +51,23 @@ class MBToyClassifier(BaseModel):
 
 @DATASETS.register_module()
 class MBToyColors(BaseDataset):
-    """``n`` noisy 16x16 images, each dominated by red, green or blue (the label)."""
+    """``n`` noisy 16x16 images, each dominated by red, green or blue (the label).
 
-    def __init__(self, n=48, seed=0, **kwargs):
-        self.n, self.seed = n, seed
+    ``sigint_in_bare_except=True``: while loading, the process sends itself SIGINT inside a bare ``except:``
+    that raises a ``SyntaxError`` instead (what mmengine's ``Config.pretty_text`` does to a Ctrl-C that
+    arrives while the Runner logs the config)."""
+
+    def __init__(self, n=48, seed=0, sigint_in_bare_except=False, **kwargs):
+        self.n, self.seed, self.sigint_in_bare_except = n, seed, sigint_in_bare_except
         super().__init__(serialize_data=False, lazy_init=False, **kwargs)
 
     def load_data_list(self):
+        if self.sigint_in_bare_except:
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)  # the signal arrives long before
+            except:  # noqa: E722
+                raise SyntaxError('Failed to format the config file')
         rng = np.random.default_rng(self.seed)
         out = []
         for i in range(self.n):
