@@ -220,3 +220,17 @@ def test_importing_the_packages_patches_nothing():
     proc = subprocess.run([sys.executable, '-c', code], cwd=REPO, env=_env(), capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0 and proc.stdout.strip().endswith('ok'), proc.stderr[-3000:]
+
+
+def test_load_config_without_yapf_keeps_the_content(tmp_path):
+    """``load_config(..., format_python_code=False)`` (what a benchmark run uses: the Runner writes the config's
+    text three times) gives mmengine's unformatted text, not yapf's, and the same config once parsed again."""
+    from mmengine.config import Config
+
+    from mobilebench.config import load_config
+    path = osp.join(REPO, 'configs', 'detection', 'ssdlite_320_asymmnet_large_x1.0_voc.py')
+    formatted, plain = load_config(path), load_config(path, format_python_code=False)
+    assert plain.pretty_text == Config(formatted.to_dict(), format_python_code=False).pretty_text
+    assert plain.pretty_text != formatted.pretty_text  # yapf reflows mmengine's one-key-per-line layout
+    (tmp_path / 'a.py').write_text(plain.pretty_text)
+    assert Config.fromfile(str(tmp_path / 'a.py')).to_dict() == formatted.to_dict()

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Union
 
 from . import chain
+from ..fileio import atomic_write_text
 from .records import (SCHEMA_VERSION, REPO_ROOT, config_hash, git_info, host_info, read_record, record_path,
                       samples_path, spec_hash, versions, work_dir, write_record)
 from .spec import RunSpec, compose_run
@@ -198,9 +199,9 @@ def execute_run(settings: RunSettings, run: RunSpec, position: int = 1, stop: Op
                 raise RuntimeError(link.blocked)
             return _finish(settings, run, record, t0, 'blocked', error=link.blocked, blocked_by=link.upstream)
         record['pretrained_from'] = link.as_record()
-        text = cfg.pretty_text
+        text = cfg.pretty_text  # formatted once (yapf: up to ~1 CPU-second), hashed and written as it is
         cfg_path = osp.join(wdir, f'config{rank_suffix}.py')  # each rank of a job its own file
-        cfg.dump(cfg_path)
+        atomic_write_text(cfg_path, text)
         record['meta']['config_hash'] = config_hash(text)
         record['meta']['spec_hash'] = settings.hash_of(run, text)
         record['config'] = cfg_path

@@ -171,7 +171,9 @@ def _main(args, interrupt: SigintWins):
     progress = Progress(args.progress)
     timings = {}
     t0 = time.perf_counter()
-    cfg = load_config(args.config)
+    # the composed config is already in the work dir, formatted (the sweep wrote it): the Runner's three copies
+    # of its text (log, work-dir dump, visualizer dump) skip yapf, 1-4 CPU-seconds per run on the task configs
+    cfg = load_config(args.config, format_python_code=False)
     cfg.work_dir = args.work_dir
     cfg.launcher = args.launcher
     cfg.setdefault('randomness', {})
