@@ -214,10 +214,10 @@ def write_setup_cfg(module: Module, dest: str) -> None:
 # --------------------------------------------------------------------------------------------------
 # results
 def mutant_statuses(module: Module, dest: str) -> Dict[str, str]:
-    from mutmut.stats import status_by_exit_code
     meta = osp.join(dest, 'mutants', module.path + '.meta')
     if not osp.exists(meta):
         return {}
+    from mutmut.stats import status_by_exit_code
     with open(meta) as f:
         codes = json.load(f).get('exit_code_by_key', {})
     patterns = module.patterns()
@@ -336,28 +336,64 @@ def run_module(module: Module, work_dir: str, jobs: int, nice: int, retest: bool
     return summary
 
 
+def _mutmut_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version('mutmut')
+    except PackageNotFoundError:  # a report rewritten from kept rows only
+        return ''
+
+
 def _pct(x) -> str:
     return '-' if x is None else f'{100 * x:.1f}%'
 
 
+def read_table_rows(text: str) -> Dict[str, str]:
+    """The rows of the results table in the report ``text``, by module name (the first cell, less the note).
+
+    A rewrite keeps the row of a module that has no results under this work dir (measured on another machine or
+    in a work dir since deleted) instead of dropping it."""
+    if TABLE_START not in text or TABLE_END not in text:
+        return {}
+    block = text.split(TABLE_START, 1)[1].split(TABLE_END, 1)[0]
+    rows = {}
+    for line in block.splitlines():
+        line = line.strip()
+        if not line.startswith('|') or line.startswith('|---'):
+            continue
+        name = line.strip('|').split('|', 1)[0].strip().split(' (', 1)[0]
+        if name in BY_NAME:
+            rows[name] = line
+    return rows
+
+
+def _row_cpu(row: str) -> float:
+    """The CPU seconds of a kept table row (column "CPU s"), 0 when the cell holds no number."""
+    cells = [c.strip() for c in row.strip().strip('|').split('|')]
+    found = re.match(r'\d+(\.\d+)?', cells[10]) if len(cells) > 10 else None
+    return float(found.group(0)) if found else 0.0
+
+
 def write_report(doc: str, work_dir: str, equivalent: Dict[str, str]) -> None:
-    import mutmut
     rows = ['| module | file | tests (pytest args) | killed / total | kill rate | first measured | survived | '
             'no tests | timeouts | equivalent | CPU s (all runs) | last run |',
             '|---|---|---|---|---|---|---|---|---|---|---|---|']
+    text = open(doc, encoding='utf-8').read() if osp.exists(doc) else ''
+    kept = read_table_rows(text)
     missing = []
     total_cpu = 0.0
     for m in MODULES:
         dest = osp.join(work_dir, m.name)
         s = load_summary(dest)
         statuses = mutant_statuses(m, dest)
-        if not s.get('runs') and not statuses:
-            missing.append(m)
-            continue
         r = summarise(statuses, list(equivalent))  # re-read: equivalents may have changed
         done = r['total'] - r['not_checked']
         if not done:
-            missing.append(m)
+            if m.name in kept:  # measured elsewhere: keep its row as it stands
+                rows.append(kept[m.name])
+                total_cpu += _row_cpu(kept[m.name])
+            else:
+                missing.append(m)
             continue
         runs = s.get('runs', [])
         b, part = s.get('before'), s.get('baseline_partial')
@@ -384,7 +420,7 @@ def write_report(doc: str, work_dir: str, equivalent: Dict[str, str]) -> None:
                     f'{r["equivalent"]} | {cpu} | {last} |')
         total_cpu += s.get('cpu_s', 0)
     lines = [TABLE_START, '',
-             f'mutmut {mutmut.__version__ if hasattr(mutmut, "__version__") else ""}'.strip()
+             f'mutmut {_mutmut_version()}'.strip()
              + f'; command: `make mutation` (= `python tools/analysis/mutation.py --jobs 1`); pytest args of every '
              f'module: `{" ".join(PYTEST_ARGS)}`; CPU time summed over the modules: {total_cpu / 60:.0f} min.', '',
              *rows, '']
@@ -393,7 +429,6 @@ def write_report(doc: str, work_dir: str, equivalent: Dict[str, str]) -> None:
                   '']
     lines.append(TABLE_END)
     block = '\n'.join(lines)
-    text = open(doc, encoding='utf-8').read() if osp.exists(doc) else ''
     if TABLE_START in text and TABLE_END in text:
         head, rest = text.split(TABLE_START, 1)
         text = head + block + rest.split(TABLE_END, 1)[1]
