@@ -965,3 +965,150 @@ def test_pickle_messages_name_a_default_source():
         restricted_loads(gadget)
     with pytest.raises(ValueError, match=r'^<file>: not a readable pickle \(UnpicklingError'):
         restricted_load(io.BytesIO(b'\x80\x02(K'))
+
+
+# ============================================================================ compat.py (security shims)
+# The shims are installed once, when mobilebench.compat is imported. These tests install each one afresh on a
+# stand-in target (restored afterwards), so what is checked is what the installer function does now.
+def test_compat_weights_only_shim_makes_the_default_explicit(monkeypatch):
+    from mobilebench import compat
+    calls = []
+
+    def fake_load(f, map_location=None, pickle_module=None, *, weights_only=None, **kwargs):
+        calls.append((f, map_location, pickle_module, weights_only, kwargs))
+        return 'loaded'
+
+    monkeypatch.setattr(torch, 'load', fake_load)
+    compat._checkpoints_load_weights_only()
+    load = torch.load
+    assert load is not fake_load and load.__wrapped__ is fake_load and load.__name__ == 'fake_load'
+    assert load._mobilebench_weights_only is True
+    assert load('a.pth') == 'loaded' and calls[-1] == ('a.pth', None, None, True, {})
+    import pickle
+    load('b.pth', map_location='cpu', pickle_module=pickle, mmap=True)
+    assert calls[-1] == ('b.pth', 'cpu', pickle, True, {'mmap': True})
+    load('c.pth', weights_only=False)  # said in code: kept
+    assert calls[-1] == ('c.pth', None, None, False, {})
+    compat._checkpoints_load_weights_only()  # installed already: not wrapped twice
+    assert torch.load is load
+
+
+_COMPAT_GADGET = b"cos\nsystem\n(S'true'\ntR."  # protocol 0: os.system('true')
+_COMPAT_PICKLE_HINT = ('pickled data files are read with a restricted unpickler that accepts only plain data (dict, '
+                       'list, str, numbers, numeric numpy arrays); convert the file to JSON, or re-save it as plain '
+                       'data. The file is not plain data (corrupt or malicious); nothing was executed.')
+
+
+def test_compat_pickle_shim_reads_plain_data_and_names_the_file(tmp_path, monkeypatch):
+    import io
+    import pickle
+
+    import mmengine
+    from mmengine.fileio.handlers.pickle_handler import PickleHandler
+
+    from mobilebench import compat
+    from mobilebench.safe_pickle import UnsafePickleError
+
+    def unrestricted(self, file, **kwargs):
+        raise AssertionError('the unrestricted reader ran')
+
+    monkeypatch.setattr(PickleHandler, 'load_from_fileobj', unrestricted)
+    compat._restricted_mmengine_pickle_files()
+    reader = PickleHandler.load_from_fileobj
+    assert reader is not unrestricted and reader._mobilebench_restricted is True
+    handler = PickleHandler()
+    assert handler.load_from_fileobj(io.BytesIO(pickle.dumps({'a': [1, 2.5]}, protocol=2))) == {'a': [1, 2.5]}
+    # protocol 2 as Python 2 writes a str: SHORT_BINSTRING b'\xe9\xe8'; pickle's encoding / errors pass through
+    py2 = b'\x80\x02U\x02\xe9\xe8q\x00.'
+    assert handler.load_from_fileobj(io.BytesIO(py2), encoding='latin1') == '\xe9\xe8'
+    assert handler.load_from_fileobj(io.BytesIO(py2), encoding='bytes') == b'\xe9\xe8'
+    # a named file names itself
+    path = tmp_path / 'evil.pkl'
+    path.write_bytes(_COMPAT_GADGET)
+    with open(path, 'rb') as f, pytest.raises(UnsafePickleError) as err:
+        handler.load_from_fileobj(f)
+    assert str(err.value) == f'{path}: refusing to load global os.system: {_COMPAT_PICKLE_HINT}'
+    # mmengine.load(path) hands over an anonymous BytesIO: the path is found in mmengine's load frame
+    with pytest.raises(UnsafePickleError) as err:
+        mmengine.load(str(path))
+    assert str(err.value) == f'{path}: refusing to load global os.system: {_COMPAT_PICKLE_HINT}'
+    # mmengine.load(file object): its repr; called directly (no mmengine frame): the default name
+    buf = io.BytesIO(_COMPAT_GADGET)
+    with pytest.raises(UnsafePickleError) as err:
+        mmengine.load(buf, file_format='pkl')
+    assert str(err.value) == f'{buf!r}: refusing to load global os.system: {_COMPAT_PICKLE_HINT}'
+    with pytest.raises(UnsafePickleError) as err:
+        handler.load_from_fileobj(io.BytesIO(_COMPAT_GADGET))
+    assert str(err.value).startswith('<pickle read by mmengine.fileio.load>: refusing to load global os.system')
+    compat._restricted_mmengine_pickle_files()  # installed already: unchanged
+    assert PickleHandler.load_from_fileobj is reader
+
+
+def test_compat_yaml_shim_uses_the_safe_loader_whatever_the_caller_passes(monkeypatch):
+    import io
+
+    import yaml
+    from mmengine.fileio.handlers.yaml_handler import YamlHandler
+
+    from mobilebench import compat
+
+    def unsafe(self, file, **kwargs):
+        raise AssertionError('the full loader ran')
+
+    monkeypatch.setattr(YamlHandler, 'load_from_fileobj', unsafe)
+    compat._safe_mmengine_yaml_files()
+    reader = YamlHandler.load_from_fileobj
+    assert reader is not unsafe and reader._mobilebench_safe is True
+    handler = YamlHandler()
+    assert handler.load_from_fileobj(io.StringIO('a: [1, 2]\nb: x\n')) == {'a': [1, 2], 'b': 'x'}
+    gadget = 'hook: !!python/object/apply:os.system ["true"]\n'
+    for kwargs in ({}, {'Loader': yaml.UnsafeLoader}):
+        with pytest.raises(yaml.constructor.ConstructorError, match='python/object/apply:os.system'):
+            handler.load_from_fileobj(io.StringIO(gadget), **kwargs)
+    compat._safe_mmengine_yaml_files()
+    assert YamlHandler.load_from_fileobj is reader
+
+
+def test_compat_image_errors_name_file_sample_and_kind(tmp_path, monkeypatch):
+    from mmcv.transforms.loading import LoadImageFromFile
+
+    from mobilebench import compat
+    missing = FileNotFoundError('no such file')
+
+    def original(self, results):
+        if results['fail'] == 'os':
+            raise missing
+        if results['fail']:
+            raise RuntimeError(results['fail'])
+        return 'decoded'
+
+    monkeypatch.setattr(LoadImageFromFile, 'transform', original)
+    compat._image_errors_name_the_file()
+    transform = LoadImageFromFile.transform
+    assert transform is not original and transform.__wrapped__ is original and transform._mobilebench_named is True
+    loader = LoadImageFromFile()
+    assert transform(loader, dict(fail=None)) == 'decoded'
+    with pytest.raises(FileNotFoundError) as err:
+        transform(loader, dict(fail='os', img_path='x.jpg'))
+    assert err.value is missing
+    tail = '. Re-download or re-export the image, or remove it from the annotation file.'
+    empty = tmp_path / 'empty.jpg'
+    empty.write_bytes(b'')
+    with pytest.raises(ValueError) as err:
+        transform(loader, dict(fail='  boom  ', img_path=str(empty), img_id=3, sample_idx=7))
+    assert str(err.value) == f"image {str(empty)!r} (img_id 3, sample_idx 7) is empty (0 bytes): RuntimeError: boom{tail}"
+    assert isinstance(err.value.__cause__, RuntimeError)
+    bad = tmp_path / 'bad.jpg'
+    bad.write_bytes(b'not a jpeg')
+    with pytest.raises(ValueError) as err:  # the original message is cut at 200 characters
+        transform(loader, dict(fail=' ' + 'y' * 250, img_path=str(bad), sample_idx=0))
+    assert str(err.value) == (f"image {str(bad)!r} (sample_idx 0) is corrupt, truncated or not an image: "
+                              f"RuntimeError: {'y' * 200}{tail}")
+    with pytest.raises(ValueError) as err:  # no file at that path (the size is unknown), no sample id
+        transform(loader, dict(fail='x', img_path=str(tmp_path / 'gone.jpg')))
+    assert str(err.value) == f"image {str(tmp_path / 'gone.jpg')!r} (no sample id) is not decodable: RuntimeError: x{tail}"
+    with pytest.raises(ValueError) as err:  # no path at all
+        transform(loader, dict(fail='x', img_id=1))
+    assert str(err.value) == f'image None (img_id 1) is not decodable: RuntimeError: x{tail}'
+    compat._image_errors_name_the_file()
+    assert LoadImageFromFile.transform is transform
