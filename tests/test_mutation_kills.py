@@ -5,6 +5,7 @@ value is worked out by hand in the comments, not read back from the code under t
 """
 
 import re
+import struct
 
 import numpy as np
 import pytest
@@ -1112,3 +1113,68 @@ def test_compat_image_errors_name_file_sample_and_kind(tmp_path, monkeypatch):
     assert str(err.value) == f'image None (img_id 1) is not decodable: RuntimeError: x{tail}'
     compat._image_errors_name_the_file()
     assert LoadImageFromFile.transform is transform
+
+
+# ============================================================================ face/recordio.py
+def _rec_bytes(payloads):
+    """dmlc RecordIO framing by hand: magic 0xced7230a, uint32 length (cflag 0), payload, zero padding to 4."""
+    out, offsets = b'', []
+    for p in payloads:
+        offsets.append(len(out))
+        out += struct.pack('<II', 0xCED7230A, len(p)) + p + b'\x00' * (-len(p) % 4)
+    return out, offsets
+
+
+def test_recordio_write_face_layouts_byte_by_byte(tmp_path):
+    """Modern layout: one image record per key from 0, IRHeader '<IfQQ' (flag 0, label, id = key, id2 0).
+    Legacy layout (labels 2, 0, 2: 3 classes, class 1 empty): record 0 = flag 2 with labels [n + 1, n + 1 + C] =
+    [4, 7]; images at keys 1..3 (id = key); one record per class at keys 4..6 with [first key, last key + 1]:
+    class 0 -> key 2 -> [2, 3]; class 1 none -> [0, 0]; class 2 -> keys 1, 3 -> [1, 4]."""
+    from mobilebench.face.recordio import RecordIOReader, image_keys, write_face_recordio
+    imgs = [b'AAAA', b'BB', b'CCC']
+    out = write_face_recordio(str(tmp_path / 'new' / 'deep'), list(zip(imgs, [1, 0, 1])), image_size=(112, 96))
+    d = tmp_path / 'new' / 'deep'
+    assert out == dict(rec=str(d / 'train.rec'), idx=str(d / 'train.idx'), property=str(d / 'property'))
+    payloads = [struct.pack('<IfQQ', 0, lb, k, 0) + img for k, (img, lb) in enumerate(zip(imgs, [1.0, 0.0, 1.0]))]
+    rec, offsets = _rec_bytes(payloads)
+    assert offsets == [0, 36, 72]  # 8 + 28; 8 + 26 + 2 padding; ...
+    assert (d / 'train.rec').read_bytes() == rec
+    assert (d / 'train.idx').read_text() == '0\t0\n1\t36\n2\t72\n'
+    assert (d / 'property').read_text() == '2,112,96\n3\n'
+
+    out = write_face_recordio(str(tmp_path / 'old'), list(zip(imgs, [2, 0, 2])), legacy_header=True)
+    head = [struct.pack('<IfQQ', 2, 0.0, 0, 0) + np.array(v, '<f4').tobytes()
+            for v in ([4, 7], [2, 3], [0, 0], [1, 4])]
+    images = [struct.pack('<IfQQ', 0, lb, k, 0) + img for k, (img, lb) in enumerate(zip(imgs, [2.0, 0.0, 2.0]), 1)]
+    rec, offsets = _rec_bytes([head[0]] + images + head[1:])
+    assert (tmp_path / 'old' / 'train.rec').read_bytes() == rec
+    assert (tmp_path / 'old' / 'train.idx').read_text() == ''.join(f'{k}\t{o}\n' for k, o in enumerate(offsets))
+    assert (tmp_path / 'old' / 'property').read_text() == '3,112,112\n3\n'
+    reader = RecordIOReader(out['rec'])
+    assert image_keys(reader) == [1, 2, 3]
+    reader.close()
+    with pytest.raises(ValueError, match='^write_face_recordio: no samples to write$'):
+        write_face_recordio(str(tmp_path / 'none'), [])
+
+
+def test_recordio_reader_pickles_without_its_handle_and_closes(tmp_path):
+    import pickle
+
+    from mobilebench.face.recordio import RecordIOReader
+    rec, offsets = _rec_bytes([b'first!', b'second'])
+    (tmp_path / 'a.rec').write_bytes(rec)
+    (tmp_path / 'a.idx').write_text(f'7\t{offsets[0]}\n9\t{offsets[1]}\n')
+    reader = RecordIOReader(str(tmp_path / 'a.rec'))
+    assert reader.read_idx(7) == b'first!'
+    fh = reader._fh
+    state = reader.__getstate__()
+    assert state['_fh'] is None and state['_pid'] is None and state['index'] == {7: offsets[0], 9: offsets[1]}
+    assert reader._fh is fh and reader._pid is not None  # the reader itself keeps its handle
+    copy = pickle.loads(pickle.dumps(reader))
+    assert copy._fh is None and copy.read_idx(9) == b'second' and copy.read_idx(7) == b'first!'
+    copy.close()
+    reader.close()
+    assert fh.closed and reader._fh is None
+    reader.close()  # twice: nothing to close
+    assert reader.read_idx(9) == b'second'  # re-opened on use
+    reader.close()
