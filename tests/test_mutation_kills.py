@@ -1178,3 +1178,179 @@ def test_recordio_reader_pickles_without_its_handle_and_closes(tmp_path):
     reader.close()  # twice: nothing to close
     assert reader.read_idx(9) == b'second'  # re-opened on use
     reader.close()
+
+
+_REC_MAGIC = struct.pack('<I', 0xCED7230A)
+_REC_FIX = ('; re-copy it or re-pack the data set with tools/data/pack_face_recordio.py')
+
+
+def _rec_part(cflag, data):
+    return struct.pack('<II', 0xCED7230A, (cflag << 29) | len(data)) + data + b'\x00' * (-len(data) % 4)
+
+
+def test_recordio_records_and_index_errors_by_hand(tmp_path):
+    from mobilebench.face.recordio import IRHeader, RecordIOError, pack_record, read_idx, read_property, unpack_record
+    # IRHeader '<IfQQ': flag, label, id, id2 (24 bytes); flag > 0: flag float32 labels follow
+    assert pack_record(IRHeader(0, [1.5, 2.25], 3, 4), b'jpg') == \
+        struct.pack('<IfQQ', 2, 0.0, 3, 4) + struct.pack('<2f', 1.5, 2.25) + b'jpg'
+    assert pack_record(IRHeader(0, [1, 2], 5), b'') == struct.pack('<IfQQ', 2, 0.0, 5, 0) + struct.pack('<2f', 1, 2)
+    header, body = unpack_record(struct.pack('<IfQQ', 0, 7.0, 1, 9))  # exactly 24 bytes: no image bytes
+    assert header == IRHeader(0, 7.0, 1, 9) and body == b''
+    header, body = unpack_record(struct.pack('<IfQQ', 1, 0.0, 2, 8) + struct.pack('<f', 0.5) + b'img')
+    assert header.flag == 1 and header.label.tolist() == [0.5] and header.id2 == 8 and body == b'img'
+    with pytest.raises(RecordIOError) as err:
+        unpack_record(b'x' * 23)
+    assert str(err.value) == 'record: record of 23 bytes is shorter than the 24-byte IRHeader'
+    with pytest.raises(RecordIOError) as err:
+        unpack_record(struct.pack('<IfQQ', 2, 0.0, 0, 0) + b'abcd', where='w')
+    assert str(err.value) == 'w: IRHeader says 2 float labels follow but only 4 bytes remain'
+
+    idx = tmp_path / 'a.idx'
+    with pytest.raises(FileNotFoundError) as err:
+        read_idx(str(idx))
+    assert str(err.value) == f'RecordIO index not found: {idx}'
+    idx.write_text('0\t0\n\n1\t36\n')  # a blank line in between is skipped, not the end
+    assert read_idx(str(idx)) == {0: 0, 1: 36}
+    idx.write_text('0\t0\n1 36\n')
+    with pytest.raises(RecordIOError) as err:
+        read_idx(str(idx))
+    assert str(err.value) == f"{idx}:2: expected \"key<TAB>offset\", got '1 36'"
+    idx.write_text('\n0\t0\n1\tx\n')
+    with pytest.raises(RecordIOError) as err:
+        read_idx(str(idx))
+    assert str(err.value) == f"{idx}:3: key and offset must be integers, got '1\\tx'"
+    prop = tmp_path / 'property'
+    prop.write_text('2,112\n')
+    with pytest.raises(ValueError) as err:
+        read_property(str(prop))
+    assert str(err.value) == f"{prop}: expected the first line \"num_classes,height,width\", got '2,112'"
+
+
+def test_recordio_reader_errors_name_file_offset_and_sizes(tmp_path):
+    from mobilebench.face.recordio import RecordIOError, RecordIOReader
+    rec, idx = tmp_path / 'b.rec', tmp_path / 'b.idx'
+    with pytest.raises(FileNotFoundError) as err:
+        RecordIOReader(str(rec))
+    assert str(err.value) == f'RecordIO file not found: {rec}'
+    # key 1: a 10-byte record at 0 (8 + 12 padded = 20 bytes); key 4 at 20: no magic (12 bytes); key 2 at 32: a first
+    # part of 4 bytes (12 framed) and a last part at 44 that says 8 bytes but the file ends 2 bytes into it (54)
+    data = _rec_part(0, b'0123456789') + struct.pack('<II', 0x12345678, 4) + b'wxyz'
+    data += _rec_part(1, b'abcd') + struct.pack('<II', 0xCED7230A, (3 << 29) | 8) + b'ef'
+    assert len(data) == 54
+    rec.write_bytes(data)
+    idx.write_text('1\t0\n2\t32\n4\t20\n')
+    reader = RecordIOReader(str(rec))
+    reader.close()  # never opened: nothing to close
+    assert reader.read_idx(1) == b'0123456789'
+    fh = reader._file()
+    assert reader._file() is fh  # one handle per process
+    reader._pid = -1  # as after a fork (a dataloader worker): a fresh handle
+    assert reader._file() is not fh
+    trunc = ('{rec}: truncated RecordIO file: {what} at byte offset {at} needs {need} bytes but only {got} remain '
+             '(file size {size}). The .rec file is incomplete or does not match {idx}' + _REC_FIX)
+    with pytest.raises(RecordIOError) as err:  # the second part's payload starts at 44 + 8 = 52
+        reader.read_idx(2)
+    assert str(err.value) == trunc.format(rec=rec, what='record payload', at=52, need=8, got=2, idx=idx, size=54)
+    with pytest.raises(RecordIOError) as err:
+        reader.read_idx(4)
+    assert str(err.value) == (f'{rec}: bad RecordIO magic 0x12345678 at byte offset 20 (expected 0xced7230a); '
+                              f'{idx} probably does not belong to this .rec file')
+    with pytest.raises(KeyError) as err:
+        reader.read_idx(5)
+    assert err.value.args == (f'{idx}: no record with key 5', )
+    with pytest.raises(RecordIOError) as err:
+        reader.read_image_record(1)
+    assert str(err.value) == f'{rec} key 1: record of 10 bytes is shorter than the 24-byte IRHeader'
+    reader.close()
+    # 3 bytes of a header after a 20-byte record
+    (tmp_path / 'e.rec').write_bytes(_rec_part(0, b'0123456789') + b'\x0a\x23\xd7')
+    (tmp_path / 'e.idx').write_text('3\t20\n')
+    reader = RecordIOReader(str(tmp_path / 'e.rec'))
+    with pytest.raises(RecordIOError) as err:
+        reader.read_idx(3)
+    assert str(err.value) == trunc.format(rec=tmp_path / 'e.rec', what='record header', at=20, need=8, got=3,
+                                          idx=tmp_path / 'e.idx', size=23)
+    reader.close()
+
+
+def test_recordio_writer_splits_at_aligned_magics_only(tmp_path):
+    """dmlc splits a payload at each 4-byte aligned magic: parts cflag 1 (first), 2 (middle), 3 (last); a magic
+    at an unaligned position stays in the payload."""
+    from mobilebench.face.recordio import RecordIOReader, RecordIOWriter
+    path = tmp_path / 'c.rec'
+    payloads = [b'abcd' + _REC_MAGIC + b'efgh' + _REC_MAGIC + b'ij', _REC_MAGIC, b'xy' + _REC_MAGIC + b'zz']
+    with RecordIOWriter(str(path)) as writer:
+        offsets = [writer.write_idx(k, p) for k, p in enumerate(payloads)]
+    expected = [_rec_part(1, b'abcd') + _rec_part(2, b'efgh') + _rec_part(3, b'ij'),
+                _rec_part(1, b'') + _rec_part(3, b''), _rec_part(0, b'xy' + _REC_MAGIC + b'zz')]
+    assert path.read_bytes() == b''.join(expected)
+    assert offsets == [0, 36, 52]  # 3 parts of 12 bytes; 2 empty parts of 8
+    reader = RecordIOReader(str(path))
+    assert [reader.read_idx(k) for k in range(3)] == payloads
+    reader.close()
+
+    class Huge:  # a record of exactly 2**29 - 1 bytes is allowed: the writer starts scanning it for magics
+        def __init__(self, n):
+            self.n = n
+
+        def __len__(self):
+            return self.n
+
+        def __getitem__(self, item):
+            raise LookupError('scanned')
+
+    with RecordIOWriter(str(tmp_path / 'd.rec')) as writer:
+        with pytest.raises(LookupError, match='scanned'):
+            writer.write(Huge((1 << 29) - 1))
+        with pytest.raises(ValueError) as err:
+            writer.write(Huge(1 << 29))
+    assert str(err.value) == f'{tmp_path / "d.rec"}: record of 536870912 bytes exceeds the 2**29-1 limit'
+
+
+def test_recordio_legacy_header_bounds_by_hand(tmp_path):
+    """Record 0 with flag 1 and label [end]: images are keys 1..end-1. The count is bounded by min(.idx lines,
+    .rec size // 32 + 1) before anything is listed."""
+    from mobilebench.face.recordio import RecordIOError, RecordIOReader, image_keys
+
+    def legacy(name, end, n_images, keys):
+        head = struct.pack('<IfQQ', 1, 0.0, 0, 0) + struct.pack('<f', end)  # 28 bytes: 36 framed
+        rec, offsets = _rec_bytes([head] + [struct.pack('<IfQQ', 0, 0.0, k, 0) for k in range(1, n_images + 1)])
+        (tmp_path / f'{name}.rec').write_bytes(rec)
+        (tmp_path / f'{name}.idx').write_text(''.join(f'{k}\t{offsets[min(i, len(offsets) - 1)]}\n'
+                                                      for i, k in enumerate(keys)))
+        return RecordIOReader(str(tmp_path / f'{name}.rec'))
+
+    assert image_keys(legacy('one', 1.0, 0, [0])) == []  # end 1: no image (the lower bound is inclusive)
+    assert image_keys(legacy('flag1', 3.0, 2, [0, 1, 2])) == [1, 2]
+    # 3 .idx lines, 36 + 2 * 32 = 100 bytes: limit min(3, 100 // 32 + 1 = 4) = 3: end 3 is the largest allowed
+    with pytest.raises(RecordIOError) as err:
+        image_keys(legacy('over', 4.0, 2, [0, 1, 2]))
+    f = tmp_path / 'over'
+    assert str(err.value) == (
+        f'{f}.rec: record 0 is a legacy (MS1M-style) header whose label[0] = 4 should be 1 + the number of image '
+        f'records, but the files hold at most 2 records (3 lines in {f}.idx, 100 bytes). The header is corrupt or '
+        f'the .rec/.idx pair is truncated: re-copy both files or re-pack the data set with '
+        f'tools/data/pack_face_recordio.py')
+    # 10 .idx lines but 36 + 28 = 64 bytes: limit = min(10, 64 // 32 + 1 = 3) = 3
+    head = struct.pack('<IfQQ', 1, 0.0, 0, 0) + struct.pack('<f', 5.0)
+    rec, offsets = _rec_bytes([head, b'p' * 20])
+    (tmp_path / 'small.rec').write_bytes(rec)
+    (tmp_path / 'small.idx').write_text(''.join(f'{k}\t0\n' for k in range(10)))
+    with pytest.raises(RecordIOError, match=r'label\[0\] = 5 should .* at most 2 records \(10 lines in .*, 64 bytes\)'):
+        image_keys(RecordIOReader(str(tmp_path / 'small.rec')))
+    for end, shown in ((2.5, '2.5'), (float('nan'), 'nan'), (0.0, '0')):
+        with pytest.raises(RecordIOError, match=rf'label\[0\] = {shown} should be 1 \+'):
+            image_keys(legacy('bad', end, 2, [0, 1, 2]))
+    # end 8 lists images 1..7; the .idx has 0, 1 and 8 others: 2..7 are absent, the first five are named
+    reader = legacy('absent', 8.0, 7, [0, 1] + list(range(20, 28)))
+    with pytest.raises(RecordIOError) as err:
+        image_keys(reader)
+    f = tmp_path / 'absent'
+    assert str(err.value) == (f'{f}.rec: the legacy header (record 0) lists image records 1..7, but 6 of them are not '
+                              f'in {f}.idx (first: [2, 3, 4, 5, 6]). Re-copy the .idx file or re-pack the data set '
+                              f'with tools/data/pack_face_recordio.py')
+    # no record 0: every key of the .idx, record 1 is not read as a header
+    rec, offsets = _rec_bytes([struct.pack('<IfQQ', 3, 0.0, 1, 0), struct.pack('<IfQQ', 0, 0.0, 2, 0)])
+    (tmp_path / 'nozero.rec').write_bytes(rec)
+    (tmp_path / 'nozero.idx').write_text(f'1\t{offsets[0]}\n2\t{offsets[1]}\n')
+    assert image_keys(RecordIOReader(str(tmp_path / 'nozero.rec'))) == [1, 2]
