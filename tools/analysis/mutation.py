@@ -101,15 +101,18 @@ MODULES = [
             'test_2_ or test_3_checkpoint or fine_tuning or checkpoint_allow or checkpoint']),
     Module('benchmark_claims', 'mobilebench/benchmark/claims.py',
            ['tests/test_sweep_hardening.py', 'tests/test_mutation_kills.py', '-k', 'claims']),
+    # not the 3 s train -> verify run of tests/test_face.py: 820 mutants, and the protocol tests reach every function
     Module('face_verification', 'mobilebench/face/verification.py',
            ['tests/test_known_answers.py', 'tests/test_face.py', 'tests/test_significance.py',
             'tests/test_hardening.py', 'tests/test_mutation_kills.py', '-k',
-            'verification or protocol or kfold or face_metric or identity_resample or face']),
+            '(verification or protocol or kfold or face_metric or identity_resample or face) and not end_to_end']),
+    # not the train -> test runs (17 s) nor the config builds of tests/test_detection.py: the dataset tests reach
+    # every function of the file in a few seconds
     Module('datasets_voc', 'mobilebench/datasets/voc.py',
            ['tests/test_known_answers.py', 'tests/test_formats_external.py', 'tests/test_detection.py',
             'tests/test_hardening.py', 'tests/test_mutation_kills.py', '-k',
-            'voc or icevision or fridge or missing_dataset or malformed_xml or object_without or missing_image '
-            'or empty_annotation']),
+            '(voc or icevision or fridge or missing_dataset or malformed_xml or object_without or missing_image '
+            'or empty_annotation) and not train_test and not config_builds']),
     Module('face_recordio', 'mobilebench/face/recordio.py',
            ['tests/test_face.py', 'tests/test_formats_external.py', 'tests/test_hardening.py',
             'tests/test_mutation_kills.py', '-k', 'recordio or irheader']),
