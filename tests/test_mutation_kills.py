@@ -1354,3 +1354,33 @@ def test_recordio_legacy_header_bounds_by_hand(tmp_path):
     (tmp_path / 'nozero.rec').write_bytes(rec)
     (tmp_path / 'nozero.idx').write_text(f'1\t{offsets[0]}\n2\t{offsets[1]}\n')
     assert image_keys(RecordIOReader(str(tmp_path / 'nozero.rec'))) == [1, 2]
+
+
+def test_coco_dataset_messages_name_class_and_file(tmp_path):
+    import json
+
+    from mobilebench.datasets.coco import CocoDataset
+    kw = _coco_folder(tmp_path)
+    ann = tmp_path / 'annotations' / 'instances_val2017.json'
+    what = 'a COCO instances JSON with "images", "annotations" and "categories"'
+    ann.write_bytes(b'{"images": [')  # 12 bytes; the parser wants a value at byte 12: line 1, column 13
+    with pytest.raises(ValueError) as err:
+        CocoDataset(**kw)
+    assert str(err.value) == (f"CocoDataset: '{ann}' is not valid JSON at line 1, column 13 (byte 12 of 12): the file "
+                              f'ends in the middle of the JSON (truncated download or copy?). It must be {what}; '
+                              f're-download or re-export it.')
+    data = json.loads(json.dumps(dict(images=[dict(id=1, file_name='a.jpg', width=4, height=4),
+                                              dict(id=1, file_name='b.jpg', width=4, height=4)],
+                                      annotations=[], categories=[dict(id=1, name='person')])))
+    ann.write_text(json.dumps(data))
+    with pytest.raises(ValueError) as err:
+        CocoDataset(**kw)
+    assert str(err.value).startswith(f"CocoDataset: '{ann}': 1 image ids occur more than once (first: id 1 for files "
+                                     f"['a.jpg', 'b.jpg']).")
+    del data['images'][1]['file_name']  # an image without file_name: mmdet's parser looks it up
+    data['images'][1]['id'] = 2
+    ann.write_text(json.dumps(data))
+    with pytest.raises(ValueError) as err:
+        CocoDataset(**kw)
+    assert str(err.value) == f"CocoDataset: annotation file '{ann}' lacks the COCO field 'file_name'; it must be {what}."
+    assert isinstance(err.value.__cause__, KeyError)
