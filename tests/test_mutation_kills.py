@@ -1384,3 +1384,64 @@ def test_coco_dataset_messages_name_class_and_file(tmp_path):
         CocoDataset(**kw)
     assert str(err.value) == f"CocoDataset: annotation file '{ann}' lacks the COCO field 'file_name'; it must be {what}."
     assert isinstance(err.value.__cause__, KeyError)
+
+
+def test_claims_probe_signal_squeue_cache_and_heartbeat_thread(tmp_path, monkeypatch):
+    import json
+    import os
+    import signal
+    import socket
+    import types
+
+    from mobilebench.benchmark import claims as claims_mod
+    from mobilebench.benchmark import slurm
+    from mobilebench.benchmark.claims import Claims, pid_alive, pid_start_time
+    # pid_alive probes with signal 0, which delivers nothing (a handler of SIGHUP, say, is never called)
+    got = []
+    previous = signal.signal(signal.SIGHUP, lambda *a: got.append(a[0]))
+    try:
+        assert pid_alive(os.getpid())
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert got == []
+
+    c = Claims(str(tmp_path))
+    assert (c.stale_after_s, c.heartbeat_s) == (180.0, 20.0)  # the documented defaults
+    # squeue is asked at most every 5 s: at 100 s, cached at 105 s, asked again at 105.5 s
+    clock = [100.0]
+    calls = []
+    monkeypatch.setattr(claims_mod, 'time', types.SimpleNamespace(time=lambda: clock[0]))
+    monkeypatch.setattr(slurm, 'slurm_job_states', lambda: calls.append(clock[0]) or {'1': 'RUNNING', '2': 'PENDING',
+                                                                                         '3': 'COMPLETED'})
+    monkeypatch.setattr(slurm, 'active_jobs', lambda states: {j for j, s in states.items() if s != 'COMPLETED'})
+    assert c._slurm_active() == {'1', '2'} and calls == [100.0]
+    clock[0] = 105.0
+    assert c._slurm_active() == {'1', '2'} and calls == [100.0]
+    clock[0] = 105.5
+    assert c._slurm_active() == {'1', '2'} and calls == [100.0, 105.5]
+    monkeypatch.undo()
+
+    # adopt: the job process becomes the owner; release forgets the claim also in memory
+    c = Claims(str(tmp_path), heartbeat_s=30)
+    token = c.try_claim('r1', executor='slurm')
+    data = json.load(open(c.path('r1')))
+    data.update(host='submit-node', pid=1, pid_start='0')
+    with open(c.path('r1'), 'w') as f:
+        json.dump(data, f)
+    assert c.adopt('r1', token, job_id='9')
+    data = json.load(open(c.path('r1')))
+    assert (data['host'], data['pid'], data['pid_start'], data['job_id']) == \
+        (socket.gethostname(), os.getpid(), pid_start_time(os.getpid()), '9')
+    assert c._held == {'r1': token}
+    c.release('r1', token)
+    assert c._held == {} and c.read('r1') is None
+    # the heartbeat thread is a named daemon; it can be started again after a stop
+    c.start_heartbeat()
+    first = c._beat
+    assert first.name == 'claims-heartbeat' and first.daemon is True and first.is_alive()
+    c.stop_heartbeat()
+    assert c._beat is None
+    first.join(2)
+    c.start_heartbeat()
+    assert c._beat is not None and c._beat is not first and c._beat.is_alive()
+    c.stop_heartbeat()
