@@ -1445,3 +1445,44 @@ def test_claims_probe_signal_squeue_cache_and_heartbeat_thread(tmp_path, monkeyp
     c.start_heartbeat()
     assert c._beat is not None and c._beat is not first and c._beat.is_alive()
     c.stop_heartbeat()
+
+
+# ============================================================================ datasets/voc.py
+def _voc_tree(tmp_path, objects='', size='<size><width>40</width><height>30</height><depth>3</depth></size>',
+              image=None):
+    """VOC2007 layout with one image id 000001: the XML written here, a 30 x 40 JPEG unless ``image`` is given."""
+    import cv2
+    base = tmp_path / 'VOCdevkit' / 'VOC2007'
+    for sub in ('Annotations', 'JPEGImages', 'ImageSets/Main'):
+        (base / sub).mkdir(parents=True, exist_ok=True)
+    (base / 'ImageSets' / 'Main' / 'test.txt').write_text('000001\n')
+    (base / 'Annotations' / '000001.xml').write_text(
+        f'<annotation><filename>000001.jpg</filename>{size}{objects}</annotation>')
+    if image is None:
+        image = cv2.imencode('.jpg', np.zeros((30, 40, 3), np.uint8))[1].tobytes()
+    (base / 'JPEGImages' / '000001.jpg').write_bytes(image)
+    return tmp_path / 'VOCdevkit', base
+
+
+def _voc_dataset(root, **kwargs):
+    from mmengine.registry import DATASETS, init_default_scope
+    init_default_scope('mmdet')
+    cfg = dict(type='mobilebench.VOCDataset', pipeline=[], data_root=str(root) + '/',
+               ann_file='VOC2007/ImageSets/Main/test.txt', data_prefix=dict(sub_data_root='VOC2007/'), test_mode=True)
+    cfg.update(kwargs)
+    return DATASETS.build(cfg)
+
+
+def test_voc_size_from_the_image_when_the_xml_has_none(tmp_path):
+    for size in ('', '<size><width>0</width><height>0</height></size>'):  # none, or 0 x 0 as some exporters write
+        root, base = _voc_tree(tmp_path, size=size)
+        info = _voc_dataset(root).get_data_info(0)
+        assert (info['height'], info['width']) == (30, 40)
+    xml = f"'{base}/Annotations/000001.xml'"
+    for image, what in ((b'', 'empty (0 bytes)'), (b'not an image', 'not a decodable image (corrupt or truncated)')):
+        root, base = _voc_tree(tmp_path, size='', image=image)
+        with pytest.raises(ValueError) as err:
+            _voc_dataset(root)
+        assert str(err.value) == (f"VOCDataset: image '{base}/JPEGImages/000001.jpg' is {what}, and its annotation "
+                                  f'{xml} has no <size> to use instead. Re-download or re-export the image, or remove '
+                                  f'its id from the image list.')
