@@ -1486,3 +1486,78 @@ def test_voc_size_from_the_image_when_the_xml_has_none(tmp_path):
         assert str(err.value) == (f"VOCDataset: image '{base}/JPEGImages/000001.jpg' is {what}, and its annotation "
                                   f'{xml} has no <size> to use instead. Re-download or re-export the image, or remove '
                                   f'its id from the image list.')
+
+
+def test_claims_liveness_rules_races_and_file_modes(tmp_path, monkeypatch):
+    import json
+    import os
+    import types
+
+    from mobilebench.benchmark import claims as claims_mod
+    from mobilebench.benchmark.claims import Claims, pid_start_time
+    # /proc/<pid>/stat: the command name may hold ')' and spaces; field 22 is counted after the last ')'
+    stat = '4242 (we)ird) name) ' + ' '.join(str(i) for i in range(3, 53))  # field k holds the number k
+    monkeypatch.setattr(claims_mod, 'open', lambda path, *a: __import__('io').StringIO(stat), raising=False)
+    assert pid_start_time(4242) == '22'
+    monkeypatch.undo()
+
+    umask = os.umask(0)
+    os.umask(umask)
+    c = Claims(str(tmp_path), stale_after_s=180)
+    token = c.try_claim('r1', executor='local')
+    assert os.stat(c.path('r1')).st_mode & 0o777 == 0o644 & ~umask and c._held == {'r1': token}
+    # liveness: a Slurm claim by squeue (asked when not given), a local-executor claim with a job id is not one
+    clock = types.SimpleNamespace(time=lambda: 1000.0)
+    monkeypatch.setattr(claims_mod, 'time', clock)
+    other = dict(host='elsewhere', pid=1)
+    assert c.alive(dict(other, executor='local', job_id='5', mtime=999.0), slurm_active=set())
+    monkeypatch.setattr(c, '_slurm_active', lambda: {'5'})
+    assert c.alive(dict(other, executor='slurm', job_id='5', mtime=0.0))
+    assert not c.alive(dict(other, executor='slurm', job_id='6', mtime=999.0))
+    # heartbeat age: stale at exactly stale_after_s; no mtime at all counts as time 0
+    assert not c.alive(dict(other, mtime=820.0)) and c.alive(dict(other, mtime=820.5))
+    assert not Claims(str(tmp_path), stale_after_s=999.5).alive(dict(other))
+    # try_claim judges with the squeue answer it was given
+    with open(c.path('s1'), 'w') as f:
+        json.dump(dict(other, executor='slurm', job_id='5', token='t-s'), f)
+    monkeypatch.setattr(c, '_slurm_active', lambda: set())
+    assert c.try_claim('s1', slurm_active={'5'}) is None
+    # a takeover lock is cleared only when older than 30 s
+    lock = c.path('s1') + '.takeover'
+    open(lock, 'w').close()
+    clock.time = lambda: os.path.getmtime(lock) + 30.0
+    assert c._take_over('s1', dict(token='t-s'), {}) is None and os.path.exists(lock)
+    os.unlink(lock)
+    monkeypatch.undo()
+
+    # another taker replaced the stale claim first: give way
+    with open(c.path('r3'), 'w') as f:
+        json.dump(dict(other, token='t-new'), f)
+    assert c._take_over('r3', dict(token='t-old'), {}) is None
+    assert json.load(open(c.path('r3')))['token'] == 't-new' and 'r3' not in c._held
+    # the taker's claim names the run and keeps the caller's fields; the lock is created 0644 and removed
+    modes = []
+    write = claims_mod.atomic_write_json
+    monkeypatch.setattr(claims_mod, 'atomic_write_json', lambda p, d: modes.append(
+        os.stat(p + '.takeover').st_mode & 0o777) or write(p, d))
+    new = c._take_over('r3', dict(token='t-new'), dict(executor='local'))
+    on_disk = json.load(open(c.path('r3')))
+    assert (on_disk['run_id'], on_disk['executor'], on_disk['took_over'], on_disk['token']) == \
+        ('r3', 'local', 't-new', new)
+    assert modes == [0o644 & ~umask] and not os.path.exists(c.path('r3') + '.takeover') and c._held['r3'] == new
+    monkeypatch.undo()
+
+    # released between the failed create and the read: claimed afresh, with the caller's fields
+    with open(c.path('r4'), 'w') as f:
+        json.dump(dict(other, token='t-gone'), f)
+    read = c.read
+
+    def released_meanwhile(run_id):
+        os.unlink(c.path(run_id))
+        monkeypatch.setattr(c, 'read', read)
+        return None
+
+    monkeypatch.setattr(c, 'read', released_meanwhile)
+    fresh = c.try_claim('r4', executor='local')
+    on_disk = json.load(open(c.path('r4')))
+    assert fresh and (on_disk['token'], on_disk['run_id'], on_disk['executor']) == (fresh, 'r4', 'local')
