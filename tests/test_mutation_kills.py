@@ -1041,6 +1041,13 @@ def test_compat_pickle_shim_reads_plain_data_and_names_the_file(tmp_path, monkey
     with pytest.raises(UnsafePickleError) as err:
         handler.load_from_fileobj(io.BytesIO(_COMPAT_GADGET))
     assert str(err.value).startswith('<pickle read by mmengine.fileio.load>: refusing to load global os.system')
+
+    def load(file):  # a caller named `load` outside mmengine's fileio/io.py is not mmengine.load: not its `file`
+        return handler.load_from_fileobj(io.BytesIO(_COMPAT_GADGET))
+
+    with pytest.raises(UnsafePickleError) as err:
+        load('decoy.pkl')
+    assert str(err.value).startswith('<pickle read by mmengine.fileio.load>: refusing to load global os.system')
     compat._restricted_mmengine_pickle_files()  # installed already: unchanged
     assert PickleHandler.load_from_fileobj is reader
 
