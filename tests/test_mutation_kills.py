@@ -1568,3 +1568,56 @@ def test_claims_liveness_rules_races_and_file_modes(tmp_path, monkeypatch):
     fresh = c.try_claim('r4', executor='local')
     on_disk = json.load(open(c.path('r4')))
     assert fresh and (on_disk['token'], on_disk['run_id'], on_disk['executor']) == (fresh, 'r4', 'local')
+
+
+def test_checkpoint_wrappers_prefix_hints_and_log_targets(tmp_path):
+    from types import SimpleNamespace
+
+    from mobilebench.checkpoint import (CheckpointFitHook, CheckpointMismatchError, check_checkpoint_fits,
+                                        compare_state_dict, load_checkpoint_checked)
+    net = _net()
+    full = net.state_dict()
+    # a wrapper (DataParallel is one of mmengine's model wrappers) is compared by its module's keys
+    assert compare_state_dict(torch.nn.DataParallel(net), full).fits
+    # a checkpoint value without a shape (a plain number) is mis-shaped with shape ()
+    assert compare_state_dict(net, dict(full, **{'0.bias': 5})).mismatched == [('0.bias', (), (3, ))]
+    # totals: 4 matched + 1 missing + 1 mis-shaped = 6 model tensors; the default target; no hint
+    state = {k: v for k, v in full.items() if k != '0.bias'}
+    state['0.weight'] = torch.zeros(1)
+    with pytest.raises(CheckpointMismatchError) as err:
+        check_checkpoint_fits(net, state, 'ck.pth')
+    assert str(err.value).startswith('checkpoint ck.pth does not fit the model: 4 of 6 model tensors match')
+    assert str(err.value).split('\n')[-1].startswith('Use the checkpoint trained with this config (same backbone, '
+                                                     'widen_factor, neck and head), or the config that produced the '
+                                                     'checkpoint. To fine-tune')
+    # every checkpoint key with one of the wrapper prefixes
+    for prefix in ('model.', 'module.', 'encoder.'):
+        with pytest.raises(CheckpointMismatchError) as err:
+            check_checkpoint_fits(net, {prefix + k: v for k, v in full.items()}, 'ck.pth')
+        assert f'Every checkpoint key starts with `{prefix}`: it belongs to a model that contains this one' in \
+            str(err.value)
+    # both conditions of a hint are needed: not every missing key has the prefix; not every unexpected key has it
+    two = torch.nn.Module()
+    two.backbone, two.head = torch.nn.Linear(2, 3), torch.nn.Linear(2, 3)
+    for model, ckpt in ((two, {'weight': torch.zeros(3, 2)}),
+                        (net, {'model.0.weight': torch.zeros(3, 2), 'other': torch.zeros(1)})):
+        with pytest.raises(CheckpointMismatchError) as err:
+            check_checkpoint_fits(model, ckpt, 'ck.pth')
+        assert 'sub-module' not in str(err.value) and 'Every checkpoint key' not in str(err.value)
+    # the prefixes found are listed, at most 6 of them (sorted)
+    path = str(tmp_path / 'many.pth')
+    torch.save({f'{c}.w': torch.zeros(1) for c in 'gfedcba'}, path)
+    with pytest.raises(CheckpointMismatchError, match=r"its keys start with \['a.', 'b.', 'c.', 'd.', 'e.', 'f.'\]\)"):
+        load_checkpoint_checked(_net(), path, prefix='x')
+    # partial loads log through the current mmengine logger (load_state_dict's missing keys, the fit warning)
+    torch.save({'0.weight': torch.ones(3, 2)}, path)
+    with MMLogCapture() as log:
+        load_checkpoint_checked(_net(), path, partial=True)
+    warnings = [m for lvl, m in log.lines if lvl == 'WARNING']
+    assert any('partial_load=True: loading the 1 matching tensors' in m for m in warnings)
+    assert any('missing keys in source state_dict: 0.bias' in m for m in warnings)
+    # a runner without `_resume` (not resuming): the hook's partial setting holds, its warning is logged
+    runner = SimpleNamespace(model=net, cfg=SimpleNamespace(filename='cfg.py'), _load_from='ck.pth')
+    with MMLogCapture() as log:
+        CheckpointFitHook(partial=True).after_load_checkpoint(runner, dict(state_dict=state))
+    assert any('checkpoint ck.pth does not fit the model of cfg.py' in m for lvl, m in log.lines if lvl == 'WARNING')
