@@ -1621,3 +1621,38 @@ def test_checkpoint_wrappers_prefix_hints_and_log_targets(tmp_path):
     with MMLogCapture() as log:
         CheckpointFitHook(partial=True).after_load_checkpoint(runner, dict(state_dict=state))
     assert any('checkpoint ck.pth does not fit the model of cfg.py' in m for lvl, m in log.lines if lvl == 'WARNING')
+
+
+def _voc_object(name, box, difficult=None):
+    d = '' if difficult is None else f'<difficult>{difficult}</difficult>'
+    coords = ''.join(f'<{k}>{v}</{k}>' for k, v in zip(('xmin', 'ymin', 'xmax', 'ymax'), box))
+    return f'<object><name>{name}</name>{d}<bndbox>{coords}</bndbox></object>'
+
+
+def test_voc_boxes_checked_at_their_bounds_and_skipped_classes_counted(tmp_path):
+    from mobilebench.datasets.voc import VOCDataset
+    fix = ('. VOC boxes must satisfy 0 <= xmin < xmax <= width and 0 <= ymin < ymax <= height; fix the box (or '
+           '<size>) or delete the object.')
+    # 0 is accepted (0-based exports); x up to the width 40, y up to the height 30
+    root, base = _voc_tree(tmp_path, objects=_voc_object('person', (0, 0, 40, 30)))
+    assert _voc_dataset(root).get_data_info(0)['instances'][0]['bbox'] == [-1, -1, 39, 29]
+    xml = f"'{base}/Annotations/000001.xml'"
+    for box, problem in (((-1, 2, 10, 12), 'has a negative coordinate'),
+                         ((1, 5, 10, 5), 'is inverted or empty (xmax <= xmin or ymax <= ymin)'),
+                         ((1, 2, 41, 12), 'extends outside the 40x30 image (<size>)')):
+        root, base = _voc_tree(tmp_path, objects=_voc_object('car', box) + _voc_object('person', (1, 1, 2, 2)))
+        with pytest.raises(ValueError) as err:
+            _voc_dataset(root)
+        assert str(err.value) == (f'VOCDataset: {xml}: <object> #0 (car) box (xmin, ymin, xmax, ymax) = '
+                                  f'({box[0]}, {box[1]}, {box[2]}, {box[3]}) {problem}{fix}')
+    # objects of classes outside metainfo: one warning, by class (most first), with the image left empty
+    objects = ''.join(_voc_object(n, (1, 1, 5, 5)) for n in ('gremlin', 'unicorn', 'gremlin'))
+    root, base = _voc_tree(tmp_path, objects=objects)
+    with MMLogCapture() as log:
+        ds = _voc_dataset(root)
+    assert ds.get_data_info(0)['instances'] == []
+    assert [m for lvl, m in log.lines if lvl == 'WARNING' and 'skipped' in m] == [
+        f"{VOCDataset.__name__}: skipped 3 objects of 2 classes that are not in metainfo[\"classes\"] ('gremlin': 2, "
+        f"'unicorn': 1); 1 of 1 images have no object left (e.g. {xml}) and are dropped from training by "
+        f"filter_cfg.filter_empty_gt. If these classes should be detected, add them to metainfo=dict(classes=...) "
+        f"(and the head's num_classes)."]
