@@ -1656,3 +1656,86 @@ def test_voc_boxes_checked_at_their_bounds_and_skipped_classes_counted(tmp_path)
         f"'unicorn': 1); 1 of 1 images have no object left (e.g. {xml}) and are dropped from training by "
         f"filter_cfg.filter_empty_gt. If these classes should be detected, add them to metainfo=dict(classes=...) "
         f"(and the head's num_classes)."]
+
+
+# ============================================================================ face/verification.py
+# 10 pairs, one per fold: same pairs at squared distances 0.1 .. 0.5, different pairs at 1.1 .. 1.5
+_VER_DIST = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 1.1, 1.2, 1.3, 1.4, 1.5])
+_VER_SAME = np.array([True] * 5 + [False] * 5)
+
+
+def test_verification_folds_distances_and_normalisation_by_hand():
+    from mobilebench.face import verification as v
+    splits = v.kfold_splits(23, 10)  # 23 = 3 * 3 + 7 * 2: the first three folds hold 3 pairs
+    assert [t.tolist() for _, t in splits[:4]] == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10]]
+    assert splits[9][1].tolist() == [21, 22] and splits[1][0].tolist() == [0, 1, 2] + list(range(6, 23))
+    assert v.fold_ids(12, 5).tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert [t.tolist() for _, t in v.kfold_splits(10)] == [[i] for i in range(10)]  # n == n_folds is enough
+    with pytest.raises(ValueError) as err:
+        v.kfold_splits(9, 10)
+    assert str(err.value) == '9 pairs cannot be split into 10 folds; need at least 10 pairs'
+    assert v.pair_distances([[1, 2], [0, 0]], [[4, 6], [1, 1]]).tolist() == [25.0, 2.0]  # 3^2 + 4^2; 1 + 1
+    out = v.l2_normalize(np.array([[3.0, 4.0], [0.0, 0.0], [1e-13, 0.0]]))
+    assert out.tolist() == [[0.6, 0.8], [0.0, 0.0], [pytest.approx(0.1), 0.0]]  # divided by max(norm, 1e-12)
+    assert v.l2_normalize(np.array([[1e-13, 0.0]]), eps=1e-14).tolist() == [[1.0, 0.0]]
+
+
+@pytest.mark.parametrize('fn', ['calculate_roc', 'calculate_roc_loop'])
+def test_verification_roc_by_hand(fn):
+    """Thresholds [0, 0.6, 2]: 0 accepts nothing, 0.6 every same pair, 2 everything. Every training fold is best
+    at 0.6, which classifies each held-out pair correctly. TPR per threshold over the test folds: the five
+    same-pair folds give 0, 1, 1, the five others 0 (no positives): means [0, 0.5, 0.5]; FPR: [0, 0, 0.5]. A
+    distance equal to a threshold is not accepted (dist < threshold)."""
+    from mobilebench.face import verification as v
+    roc = getattr(v, fn)(_VER_DIST, _VER_SAME, thresholds=np.array([0.0, 0.6, 2.0]))
+    assert roc['accuracy'].tolist() == [1.0] * 10 and roc['best_thresholds'].tolist() == [0.6] * 10
+    assert roc['tpr'].tolist() == [0.0, 0.5, 0.5] and roc['fpr'].tolist() == [0.0, 0.0, 0.5]
+    roc = getattr(v, fn)(np.full(10, 0.5), _VER_SAME, thresholds=np.array([0.5, 0.75]))
+    assert roc['tpr'].tolist() == [0.0, 0.5] and roc['fpr'].tolist() == [0.0, 0.5]
+    # 5 folds of 2 pairs (a same and a different pair each): accuracy on 2 pairs per fold
+    dist = np.array([0.1, 1.1, 0.2, 1.2, 0.3, 0.25, 0.4, 1.4, 0.5, 1.5])
+    same = np.array([True, False] * 5)
+    roc = getattr(v, fn)(dist, same, thresholds=np.array([0.0, 0.22, 0.6, 0.7, 2.0]), n_folds=5)
+    # training on 4 folds (8 pairs): 0.22 accepts only the same pairs below it (at most 5 of 8 right), 0.6 and 0.7
+    # accept every same pair and the 0.25 different pair (7 or 8 of 8) and tie: the first, 0.6, is chosen. Fold 2
+    # holds (0.3 same, 0.25 different): 0.6 accepts both, 1 of 2 right; every other held-out pair is right
+    assert roc['best_thresholds'].tolist() == [0.6] * 5
+    assert roc['accuracy'].tolist() == [1.0, 1.0, 0.5, 1.0, 1.0]
+
+
+@pytest.mark.parametrize('fn', ['calculate_val', 'calculate_val_loop'])
+def test_verification_tar_at_far_by_hand(fn):
+    """Thresholds [0, 0.6, 1.25, 2], FAR target 0.5, one pair per fold. A same-pair fold trains on 5 different
+    pairs: FAR [0, 0, 0.4, 1], the target is crossed between 1.25 (0.4) and 2 (1): threshold 1.25 + 0.75 *
+    0.1 / 0.6 = 1.375, its same pair is accepted (TAR 1). Different pair 1.1 or 1.2 held out: FAR at 1.25 is 1/4,
+    threshold 1.25 + 0.75 * 0.25 / 0.75 = 1.5, which accepts it (FAR 1). 1.3, 1.4, 1.5 held out: FAR at 1.25 is
+    2/4 = the target: threshold 1.25, which rejects it. TAR [1] * 5 + [0] * 5: mean 0.5, std 0.5; FAR mean 0.2."""
+    from mobilebench.face import verification as v
+    out = getattr(v, fn)(_VER_DIST, _VER_SAME, 0.5, thresholds=np.array([0.0, 0.6, 1.25, 2.0]))
+    assert out == dict(val_mean=pytest.approx(0.5), val_std=pytest.approx(0.5), far_mean=pytest.approx(0.2))
+    # a target no training fold reaches: threshold 0, nothing accepted
+    out = getattr(v, fn)(_VER_DIST, _VER_SAME, 1.5, thresholds=np.array([0.0, 0.6, 1.25, 2.0]))
+    assert out == dict(val_mean=0.0, val_std=0.0, far_mean=0.0)
+
+
+def test_verification_threshold_interpolation_by_hand():
+    from mobilebench.face import verification as v
+    thr = np.array([0.0, 1.0, 2.0, 3.0])
+    far = np.array([[0.0, 0.0, 0.5, 1.0],   # 0.25: between 1 (0) and 2 (0.5): 1.5
+                    [0.0, 0.5, 0.5, 1.0],   # 0.5 is first reached at 1: between 0 (0) and 1 (0.5): 1.0
+                    [0.6, 0.8, 0.9, 1.0],   # reached at the first threshold already: 0
+                    [0.0, 0.1, 0.2, 0.2]])  # never reached: 0
+    for target, expected in ((0.25, [1.5, 0.5, 0.0, 0.0]), (0.5, [2.0, 1.0, 0.0, 0.0])):
+        assert v._thresholds_for_far(far, thr, target).tolist() == pytest.approx(expected)
+        assert [v._threshold_for_far_loop(row, thr, target) for row in far] == pytest.approx(expected)
+    # a 1-D FAR row is one fold
+    assert v._thresholds_for_far(far[0], thr, 0.25).tolist() == [1.5]
+
+
+def test_verification_without_both_kinds_of_pairs_is_nan():
+    from mobilebench.face import verification as v
+    for same in (np.ones(10, bool), np.zeros(10, bool)):
+        with pytest.warns(UserWarning, match='^TAR@FAR needs both positive and negative pairs; reporting NaN$'):
+            out = v.calculate_val(_VER_DIST, same)
+        assert all(np.isnan(x) for x in out.values()) and set(out) == {'val_mean', 'val_std', 'far_mean'}
+        assert all(np.isnan(x) for x in v.calculate_val_loop(_VER_DIST, same).values())
