@@ -1739,3 +1739,66 @@ def test_verification_without_both_kinds_of_pairs_is_nan():
             out = v.calculate_val(_VER_DIST, same)
         assert all(np.isnan(x) for x in out.values()) and set(out) == {'val_mean', 'val_std', 'far_mean'}
         assert all(np.isnan(x) for x in v.calculate_val_loop(_VER_DIST, same).values())
+
+
+def test_leaderboard_flags_ranks_intervals_and_published_rows(monkeypatch):
+    from scipy import stats
+
+    from mobilebench.benchmark import table as T
+    assert T.competition_ranks([0.5, 0.7, 0.7, 0.1]) == [3, 1, 1, 4]
+    assert T.competition_ranks([0.5, 0.7, 0.7, 0.1], higher_is_better=False) == [2, 3, 3, 1]
+    assert T.competition_ranks([]) == []
+    for comp, conf in ((None, 0.95), (dict(confidence=0.9), 0.9), (dict(confidence=1.0), 0.95),
+                       (dict(confidence=0.0), 0.95), (dict(confidence='x'), 0.95), (dict(confidence=float('nan')), 0.95),
+                       ('0.9', 0.95)):
+        assert T.confidence_of(dict(comparisons=comp)) == conf
+    # flags: "no better" counts v <= u (higher is better) or v >= u (lower is better); degenerate from 0.5 up
+    recs = [dict(metrics={'m': 0.5, 'lfw/degenerate': 0.5, 'agedb/degenerate': 1.0}, untrained_metrics={'m': 0.5}),
+            dict(metrics={'m': 0.6, 'cfp/degenerate': 0.49, 'agedb/degenerate': 1.0, 'x/degenerate': float('nan')},
+                 untrained_metrics={'m': 0.1}),
+            dict(metrics={'m': 0.7})]
+    degenerate = ['degenerate outputs: agedb/degenerate (2 of 3 runs)', 'degenerate outputs: lfw/degenerate (1 of 3 runs)']
+    assert T.run_flags(recs, 'm', True) == ['no better than untrained (1 of 3 runs)'] + degenerate
+    assert T.run_flags(recs, 'm', False) == ['no better than untrained (2 of 3 runs)'] + degenerate
+    assert T.run_flags(recs[2:], 'm', True) == []
+
+    def published_rows(key):
+        assert key == 'k'
+        return [dict(backbone='P1', source='paper Table 3', dataset='VOC', metrics={'m': 0.7}, madds_m=100.0,
+                     params_m=2.0, convention='mxnet'),
+                dict(backbone='P2', source='published', dataset='VOC', metrics={'m': 0.8}, madds_m=None, params_m=None,
+                     convention=None),
+                dict(backbone='P3', source='upstream mmdet', dataset='COCO', metrics={'other': 1.0}, madds_m=1.0,
+                     params_m=1.0, convention=None)]
+
+    monkeypatch.setattr(T, 'published_rows', published_rows)
+    tdef = dict(metric='m', higher_is_better=True, published_key='k')
+    shown, left = T.published_for_task(tdef)
+    assert [p['backbone'] for p in shown] == ['P1', 'P2'] and [p['backbone'] for p in left] == ['P3']
+    cx = lambda madds, by: dict(madds=madds, params=1e6, by_convention=by)  # noqa: E731
+    runs = [dict(task='t', backbone='a', metrics={'m': v}, complexity=cx(300e6, {'mxnet': dict(madds=310e6)}))
+            for v in (0.5, 0.6, 0.7)]
+    runs += [dict(task='t', backbone='b', metrics={'m': 0.9}, complexity=cx(200e6, {'mxnet': dict(madds=210e6)})),
+             dict(task='t', backbone='c', metrics={}), dict(task='u', backbone='a', metrics={'m': 1.0})]
+    data = dict(tasks=dict(t=tdef), runs=runs, comparisons=dict(confidence=0.9))
+    rows = T.task_rows(data, 't')
+    assert [(r['backbone'], r['source'], r['rank']) for r in rows] == [
+        ('b', 'reproduced', 1), ('a', 'reproduced', 2), ('c', 'reproduced', None),
+        ('P1', 'published: paper Table 3 (VOC)', None), ('P2', 'published (VOC)', None)]
+    b, a = rows[0], rows[1]
+    half = stats.t.ppf(0.95, 2) * 0.1 / np.sqrt(3)  # Student t, 90 %, 3 seeds of std 0.1
+    assert a['value'] == pytest.approx(0.6) and a['value_half'] == pytest.approx(half)
+    assert (a['value_low'], a['value_high']) == pytest.approx((0.6 - half, 0.6 + half))
+    assert (a['seeds'], a['value_n'], a['confidence'], a['test'], a['test_note']) == (3, 3, 0.9, None, 'not analysed')
+    assert (b['value_half'], b['value_low'], b['value_high'], b['value_n']) == (None, None, None, 1)
+    assert (rows[2]['value'], rows[2]['value_n'], rows[2]['seeds']) == (None, 0, 1)
+    p1 = rows[3]
+    assert (p1['value'], p1['test_note'], p1['flags'], p1['seeds'], p1['madds_m'], p1['confidence']) == \
+        (0.7, 'single published value', [], None, 100.0, 0.9)
+    # plotted in the published convention when every reproduced row was counted in it too
+    convention, mine, pub = T.plot_points(data, 't')
+    assert convention == 'mxnet' and [p['backbone'] for p in pub] == ['P1']
+    assert [(r['backbone'], r['madds_m']) for r in mine] == [('b', pytest.approx(210.0)), ('a', pytest.approx(310.0))]
+    data['runs'][3]['complexity'] = cx(200e6, {})  # b was not counted in mxnet: true MAdds, P1 left out
+    convention, mine, pub = T.plot_points(data, 't')
+    assert convention == 'true' and pub == [] and [r['madds_m'] for r in mine] == pytest.approx([200.0, 300.0])
