@@ -1802,3 +1802,27 @@ def test_leaderboard_flags_ranks_intervals_and_published_rows(monkeypatch):
     data['runs'][3]['complexity'] = cx(200e6, {})  # b was not counted in mxnet: true MAdds, P1 left out
     convention, mine, pub = T.plot_points(data, 't')
     assert convention == 'true' and pub == [] and [r['madds_m'] for r in mine] == pytest.approx([200.0, 300.0])
+
+
+def test_voc_object_fields_difficult_and_messages(tmp_path):
+    # difficult: absent or empty -> 0, "1" -> 1 (ignored in evaluation)
+    objects = (_voc_object('person', (1, 1, 10, 10)) + _voc_object('car', (2, 2, 12, 12), difficult='')
+               + _voc_object('dog', (3, 3, 13, 13), difficult='1') + _voc_object('cat', (4, 4, 14, 14), difficult='0'))
+    root, base = _voc_tree(tmp_path, objects=objects)
+    inst = _voc_dataset(root).get_data_info(0)['instances']
+    assert [(i['bbox'], i['ignore_flag']) for i in inst] == [([0, 0, 9, 9], 0), ([1, 1, 11, 11], 0),
+                                                            ([2, 2, 12, 12], 1), ([3, 3, 13, 13], 0)]
+    xml = f"'{base}/Annotations/000001.xml'"
+    bad_name = '<object><name>{}</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object>'
+    for obj, message in (
+            (bad_name.format('  '), f'VOCDataset: {xml}: <object> #0 has no <name> (class).'),
+            (bad_name.replace('<name>{}</name>', '<name/>'), f'VOCDataset: {xml}: <object> #0 has no <name> (class).'),
+            (_voc_object('person', ('  ', 1, 5, 5)),
+             f'VOCDataset: {xml}: <object> #0 (person) has no <xmin>; every object needs <bndbox> with <xmin>, '
+             f'<ymin>, <xmax>, <ymax>.'),
+            (_voc_object('person', ('abc', 1, 5, 5)), f"VOCDataset: {xml}: <object> #0 (person) <xmin> is 'abc', not a "
+                                                      f'number.')):
+        root, base = _voc_tree(tmp_path, objects=obj)
+        with pytest.raises(ValueError) as err:
+            _voc_dataset(root)
+        assert str(err.value) == message
