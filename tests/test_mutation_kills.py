@@ -1826,3 +1826,23 @@ def test_voc_object_fields_difficult_and_messages(tmp_path):
         with pytest.raises(ValueError) as err:
             _voc_dataset(root)
         assert str(err.value) == message
+
+
+def test_voc_min_box_size_ignores_small_boxes_in_training_only(tmp_path):
+    """filter_cfg bbox_min_size 5: mmdet's legacy boxes are the 1-based pixel coordinates minus 1; a box is ignored
+    when its width x2 - x1 or its height y2 - y1 is below 5."""
+    boxes = [((1, 1, 6, 20), 0),    # [0, 0, 5, 19]: w 5, h 19
+             ((1, 1, 5, 20), 1),    # w 4
+             ((1, 1, 20, 6), 0),    # h 5
+             ((1, 1, 20, 5), 1),    # h 4
+             ((10, 1, 14, 20), 1),  # [9, 0, 13, 19]: w 4 (not 13 + 9, not 19 - 9, not 13 - 0)
+             ((1, 10, 20, 14), 1)]  # [0, 9, 19, 13]: h 4
+    root, base = _voc_tree(tmp_path, objects=''.join(_voc_object('person', b) for b, _ in boxes))
+    train = _voc_dataset(root, test_mode=False, filter_cfg=dict(bbox_min_size=5, filter_empty_gt=False))
+    assert [i['ignore_flag'] for i in train.get_data_info(0)['instances']] == [f for _, f in boxes]
+    test = _voc_dataset(root, test_mode=True, filter_cfg=dict(bbox_min_size=5))
+    assert [i['ignore_flag'] for i in test.get_data_info(0)['instances']] == [0] * 6
+    root, base = _voc_tree(tmp_path, objects='<object><name>person</name></object>')
+    with pytest.raises(ValueError) as err:
+        _voc_dataset(root)
+    assert str(err.value) == f"VOCDataset: '{base}/Annotations/000001.xml': <object> #0 (person) has no <bndbox>."
