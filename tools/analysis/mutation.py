@@ -27,6 +27,7 @@ import os.path as osp
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -314,17 +315,40 @@ def run_module(module: Module, work_dir: str, jobs: int, nice: int, retest: bool
     env['MOBILEBENCH_TEST_THREADS'] = '1'
     print(f'[mutation] {module.name}: {changed} files synced; {" ".join(cmd[:8])} ...', flush=True)
     cpu0, wall0 = _cpu_children(), time.time()
+    # the run is on record from its start: if this process is killed outright, the report still says that a run
+    # happened (and that its CPU time is missing from the total)
+    run = dict(date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), rc=None,
+               retest=retest, tests_at=tests_at, finished=False)
+    summary.setdefault('runs', []).append(run)
+    summary['cpu_incomplete'] = True
+    save_summary(dest, summary)
+    interrupted = False
     with open(osp.join(dest, 'mutmut.log'), 'a') as log:
         log.write(f'\n=== {datetime.datetime.now(datetime.timezone.utc).isoformat()} {" ".join(cmd)}\n')
         log.flush()
-        rc = subprocess.call(cmd, cwd=dest, env=env, stdout=log, stderr=subprocess.STDOUT)
+        # its own process group: an interruption stops mutmut with its fork server and workers
+        proc = subprocess.Popen(cmd, cwd=dest, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            rc = proc.wait()
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM (see main): stop mutmut, keep what it stored
+            interrupted = True
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                rc = proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                rc = proc.wait()
+            try:  # workers that outlived mutmut's main process
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     cpu, wall = _cpu_children() - cpu0, time.time() - wall0
     result = summarise(mutant_statuses(module, dest), list(equivalent))
-    summary.setdefault('runs', []).append(dict(
-        date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), rc=rc,
-        cpu_s=round(cpu, 1), wall_s=round(wall, 1), retest=retest, tests_at=tests_at, killed=result['killed'],
-        total=result['total']))
+    run.update(rc=rc, cpu_s=round(cpu, 1), wall_s=round(wall, 1), killed=result['killed'], total=result['total'],
+               finished=True, interrupted=interrupted)
     summary['cpu_s'] = round(summary.get('cpu_s', 0.0) + cpu, 1)
+    summary['cpu_incomplete'] = any(not r.get('finished', True) for r in summary['runs'])
     summary['result'] = result
     complete = result['total'] and not result['not_checked'] and rc == 0
     if complete and tests_at and 'before' not in summary:  # a complete baseline run
@@ -336,6 +360,8 @@ def run_module(module: Module, work_dir: str, jobs: int, nice: int, retest: bool
     print(f'[mutation] {module.name}: rc={rc} killed {result["killed"]}/{result["total"]}'
           f' ({"n/a" if rate is None else f"{100 * rate:.1f}%"}), survived {result["survived"]},'
           f' timeouts {result["timeout"]}, cpu {cpu:.0f} s', flush=True)
+    if interrupted:
+        raise KeyboardInterrupt
     return summary
 
 
@@ -405,9 +431,8 @@ def write_report(doc: str, work_dir: str, equivalent: Dict[str, str]) -> None:
         elif part:
             first = (f'partial: {part["killed"]} killed of {part["run"]} run (of {part["total"]}; tests at '
                      f'{part["tests_at"]})')
-        elif runs and runs[-1].get('tests_at') or not runs:
-            first = f'partial: {r["killed"]} killed of {done} run (of {r["total"]}; tests at ' \
-                    f'{(runs[-1].get("tests_at") if runs else None) or "?"})'
+        elif runs and runs[-1].get('tests_at'):
+            first = f'partial: {r["killed"]} killed of {done} run (of {r["total"]}; tests at {runs[-1]["tests_at"]})'
         else:
             first = 'no baseline run'
         rate = _pct(r['kill_rate'])
@@ -416,8 +441,11 @@ def write_report(doc: str, work_dir: str, equivalent: Dict[str, str]) -> None:
             rate = f'**incomplete** ({r["not_checked"]} not run yet); {_pct(r["killed"] / run)} of the {run} run'
         tests = ' '.join(f'`{a}`' if not a.startswith('tests/') else a[len('tests/'):] for a in m.tests)
         name = m.name + (f' ({m.note})' if m.note else '')
-        cpu = f'{s.get("cpu_s", 0):.0f}' + ('' if runs and not s.get('cpu_incomplete') else ' (lower bound)')
-        last = runs[-1]['date'] if runs else 'interrupted'
+        if not s.get('cpu_s') and (not runs or s.get('cpu_incomplete')):
+            cpu = 'not recorded (run killed)'
+        else:
+            cpu = f'{s.get("cpu_s", 0):.0f}' + ('' if runs and not s.get('cpu_incomplete') else ' (lower bound)')
+        last = (runs[-1]['date'] + ('' if runs[-1].get('finished', True) else ' (killed)')) if runs else 'killed'
         rows.append(f'| {name} | {m.path} | {tests} | {r["killed"]}/{r["total"] - r["equivalent"]} | '
                     f'{rate} | {first} | {r["survived"]} | {r["no_tests"]} | {r["timeout"]} | '
                     f'{r["equivalent"]} | {cpu} | {last} |')
@@ -462,11 +490,21 @@ def main(argv=None):
             print(f'{m.name:18s} {m.path:36s} {" ".join(m.tests)}')
         return 0
     equivalent = read_equivalent(args.doc)
-    if not args.report_only:
-        for name in args.modules or [m.name for m in MODULES]:
-            run_module(BY_NAME[name], args.work_dir, args.jobs, args.nice, args.retest_survivors, equivalent,
-                       args.tests_at)
-            write_report(args.doc, args.work_dir, equivalent)
+
+    def stop(signum, frame):  # SIGTERM stops like Ctrl-C: the running module's results and report are kept
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        if not args.report_only:
+            for name in args.modules or [m.name for m in MODULES]:
+                run_module(BY_NAME[name], args.work_dir, args.jobs, args.nice, args.retest_survivors, equivalent,
+                           args.tests_at)
+                write_report(args.doc, args.work_dir, equivalent)
+    except KeyboardInterrupt:
+        write_report(args.doc, args.work_dir, equivalent)
+        print('[mutation] interrupted; the next call resumes where this one stopped', flush=True)
+        return 130
     write_report(args.doc, args.work_dir, equivalent)
     return 0
 
