@@ -78,3 +78,26 @@ def test_report_rows_are_read_by_module_name_only(driver):
     assert rows == {'reid_metrics': KEPT_REID, 'compat_security': KEPT_COMPAT}
     assert driver.read_table_rows('no table here') == {}
     assert driver._row_cpu(KEPT_REID) == 306.0 and driver._row_cpu(KEPT_COMPAT) == 93.0
+
+
+def test_report_row_of_a_killed_run(driver, tmp_path, monkeypatch):
+    """Results stored by mutmut but no finished run on record (the driver was killed): no baseline claimed, the
+    CPU time said to be missing, the last run marked killed."""
+    doc = tmp_path / 'mutation.md'
+    doc.write_text(_doc([], 'x'), encoding='utf-8')
+    work = tmp_path / 'work'
+    statuses = {'mobilebench.checkpoint.x_f__mutmut_1': 'killed', 'mobilebench.checkpoint.x_f__mutmut_2': 'not checked'}
+    monkeypatch.setattr(driver, 'mutant_statuses', lambda m, dest: dict(statuses) if m.name == 'checkpoint' else {})
+    monkeypatch.setattr(driver, '_mutmut_version', lambda: '3.8.1')
+    driver.write_report(str(doc), str(work), {})
+    row = driver.read_table_rows(doc.read_text(encoding='utf-8'))['checkpoint']
+    cells = [c.strip() for c in row.strip('|').split('|')]
+    assert cells[3:] == ['1/2', '**incomplete** (1 not run yet); 100.0% of the 1 run', 'no baseline run', '0', '0', '0',
+                         '0', 'not recorded (run killed)', 'killed']
+    # a run on record that never finished
+    os.makedirs(work / 'checkpoint')
+    (work / 'checkpoint' / 'summary.json').write_text(json.dumps(
+        {'cpu_s': 30.0, 'cpu_incomplete': True, 'runs': [{'date': '2026-12-03 21:00 UTC', 'finished': False}]}))
+    driver.write_report(str(doc), str(work), {})
+    cells = driver.read_table_rows(doc.read_text(encoding='utf-8'))['checkpoint'].strip('|').split('|')
+    assert [c.strip() for c in cells[-2:]] == ['30 (lower bound)', '2026-12-03 21:00 UTC (killed)']
