@@ -1678,6 +1678,9 @@ def test_verification_folds_distances_and_normalisation_by_hand():
     out = v.l2_normalize(np.array([[3.0, 4.0], [0.0, 0.0], [1e-13, 0.0]]))
     assert out.tolist() == [[0.6, 0.8], [0.0, 0.0], [pytest.approx(0.1), 0.0]]  # divided by max(norm, 1e-12)
     assert v.l2_normalize(np.array([[1e-13, 0.0]]), eps=1e-14).tolist() == [[1.0, 0.0]]
+    # float32 embeddings (what the models give) are normalised in float64
+    out32 = v.l2_normalize(np.array([[1.0, 2.0, 2.0]], np.float32))
+    assert out32.dtype == np.float64 and out32.tolist() == [[1 / 3, 2 / 3, 2 / 3]]
 
 
 @pytest.mark.parametrize('fn', ['calculate_roc', 'calculate_roc_loop'])
