@@ -1716,6 +1716,9 @@ def test_verification_tar_at_far_by_hand(fn):
     from mobilebench.face import verification as v
     out = getattr(v, fn)(_VER_DIST, _VER_SAME, 0.5, thresholds=np.array([0.0, 0.6, 1.25, 2.0]))
     assert out == dict(val_mean=pytest.approx(0.5), val_std=pytest.approx(0.5), far_mean=pytest.approx(0.2))
+    # labels given as 0 / 1 integers mean the same
+    out = getattr(v, fn)(list(_VER_DIST), [int(x) for x in _VER_SAME], 0.5, thresholds=np.array([0.0, 0.6, 1.25, 2.0]))
+    assert out == dict(val_mean=pytest.approx(0.5), val_std=pytest.approx(0.5), far_mean=pytest.approx(0.2))
     # a target no training fold reaches: threshold 0, nothing accepted
     out = getattr(v, fn)(_VER_DIST, _VER_SAME, 1.5, thresholds=np.array([0.0, 0.6, 1.25, 2.0]))
     assert out == dict(val_mean=0.0, val_std=0.0, far_mean=0.0)
@@ -1741,7 +1744,8 @@ def test_verification_without_both_kinds_of_pairs_is_nan():
         with pytest.warns(UserWarning, match='^TAR@FAR needs both positive and negative pairs; reporting NaN$'):
             out = v.calculate_val(_VER_DIST, same)
         assert all(np.isnan(x) for x in out.values()) and set(out) == {'val_mean', 'val_std', 'far_mean'}
-        assert all(np.isnan(x) for x in v.calculate_val_loop(_VER_DIST, same).values())
+        out = v.calculate_val_loop(_VER_DIST, same)
+        assert all(np.isnan(x) for x in out.values()) and set(out) == {'val_mean', 'val_std', 'far_mean'}
 
 
 def test_leaderboard_flags_ranks_intervals_and_published_rows(monkeypatch):
