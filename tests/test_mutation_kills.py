@@ -1104,7 +1104,8 @@ def test_compat_image_errors_name_file_sample_and_kind(tmp_path, monkeypatch):
     empty.write_bytes(b'')
     with pytest.raises(ValueError) as err:
         transform(loader, dict(fail='  boom  ', img_path=str(empty), img_id=3, sample_idx=7))
-    assert str(err.value) == f"image {str(empty)!r} (img_id 3, sample_idx 7) is empty (0 bytes): RuntimeError: boom{tail}"
+    assert str(err.value) == \
+        f"image {str(empty)!r} (img_id 3, sample_idx 7) is empty (0 bytes): RuntimeError: boom{tail}"
     assert isinstance(err.value.__cause__, RuntimeError)
     bad = tmp_path / 'bad.jpg'
     bad.write_bytes(b'not a jpeg')
@@ -1114,7 +1115,8 @@ def test_compat_image_errors_name_file_sample_and_kind(tmp_path, monkeypatch):
                               f"RuntimeError: {'y' * 200}{tail}")
     with pytest.raises(ValueError) as err:  # no file at that path (the size is unknown), no sample id
         transform(loader, dict(fail='x', img_path=str(tmp_path / 'gone.jpg')))
-    assert str(err.value) == f"image {str(tmp_path / 'gone.jpg')!r} (no sample id) is not decodable: RuntimeError: x{tail}"
+    assert str(err.value) == \
+        f"image {str(tmp_path / 'gone.jpg')!r} (no sample id) is not decodable: RuntimeError: x{tail}"
     with pytest.raises(ValueError) as err:  # no path at all
         transform(loader, dict(fail='x', img_id=1))
     assert str(err.value) == f'image None (img_id 1) is not decodable: RuntimeError: x{tail}'
@@ -1389,7 +1391,8 @@ def test_coco_dataset_messages_name_class_and_file(tmp_path):
     ann.write_text(json.dumps(data))
     with pytest.raises(ValueError) as err:
         CocoDataset(**kw)
-    assert str(err.value) == f"CocoDataset: annotation file '{ann}' lacks the COCO field 'file_name'; it must be {what}."
+    assert str(err.value) == \
+        f"CocoDataset: annotation file '{ann}' lacks the COCO field 'file_name'; it must be {what}."
     assert isinstance(err.value.__cause__, KeyError)
 
 
@@ -1756,7 +1759,8 @@ def test_leaderboard_flags_ranks_intervals_and_published_rows(monkeypatch):
     assert T.competition_ranks([0.5, 0.7, 0.7, 0.1], higher_is_better=False) == [2, 3, 3, 1]
     assert T.competition_ranks([]) == []
     for comp, conf in ((None, 0.95), (dict(confidence=0.9), 0.9), (dict(confidence=1.0), 0.95),
-                       (dict(confidence=0.0), 0.95), (dict(confidence='x'), 0.95), (dict(confidence=float('nan')), 0.95),
+                       (dict(confidence=0.0), 0.95), (dict(confidence='x'), 0.95),
+                       (dict(confidence=float('nan')), 0.95),
                        ('0.9', 0.95)):
         assert T.confidence_of(dict(comparisons=comp)) == conf
     # flags: "no better" counts v <= u (higher is better) or v >= u (lower is better); degenerate from 0.5 up
@@ -1764,7 +1768,8 @@ def test_leaderboard_flags_ranks_intervals_and_published_rows(monkeypatch):
             dict(metrics={'m': 0.6, 'cfp/degenerate': 0.49, 'agedb/degenerate': 1.0, 'x/degenerate': float('nan')},
                  untrained_metrics={'m': 0.1}),
             dict(metrics={'m': 0.7})]
-    degenerate = ['degenerate outputs: agedb/degenerate (2 of 3 runs)', 'degenerate outputs: lfw/degenerate (1 of 3 runs)']
+    degenerate = ['degenerate outputs: agedb/degenerate (2 of 3 runs)',
+                  'degenerate outputs: lfw/degenerate (1 of 3 runs)']
     assert T.run_flags(recs, 'm', True) == ['no better than untrained (1 of 3 runs)'] + degenerate
     assert T.run_flags(recs, 'm', False) == ['no better than untrained (2 of 3 runs)'] + degenerate
     assert T.run_flags(recs[2:], 'm', True) == []
@@ -1820,7 +1825,8 @@ def test_voc_object_fields_difficult_and_messages(tmp_path):
     assert [(i['bbox'], i['ignore_flag']) for i in inst] == [([0, 0, 9, 9], 0), ([1, 1, 11, 11], 0),
                                                             ([2, 2, 12, 12], 1), ([3, 3, 13, 13], 0)]
     xml = f"'{base}/Annotations/000001.xml'"
-    bad_name = '<object><name>{}</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object>'
+    bad_name = ('<object><name>{}</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox>'
+                '</object>')
     for obj, message in (
             (bad_name.format('  '), f'VOCDataset: {xml}: <object> #0 has no <name> (class).'),
             (bad_name.replace('<name>{}</name>', '<name/>'), f'VOCDataset: {xml}: <object> #0 has no <name> (class).'),

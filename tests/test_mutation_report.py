@@ -21,10 +21,12 @@ def driver():
 
 HEADER = ('| module | file | tests (pytest args) | killed / total | kill rate | first measured | survived | no tests | '
           'timeouts | equivalent | CPU s (all runs) | last run |\n|---|---|---|---|---|---|---|---|---|---|---|---|')
-KEPT_REID = ('| reid_metrics | mobilebench/reid/metrics.py | test_reid.py `-k` `market1501_metric` | 177/177 | 100.0% | '
+KEPT_REID = ('| reid_metrics | mobilebench/reid/metrics.py | test_reid.py `-k` `market1501_metric` | 177/177 | '
+             '100.0% | '
              '116/186 (62.4%; tests at 3f7b0bc) | 0 | 0 | 0 | 9 | 306 (lower bound) | 2026-12-03 17:49 UTC |')
 KEPT_COMPAT = ('| compat_security (security shims only (weights-only loading, restricted pickle/yaml, image errors)) | '
-               'mobilebench/compat.py | x | 40/50 | 80.0% | no baseline run | 10 | 0 | 0 | 0 | 93 | 2026-12-02 10:00 UTC |')
+               'mobilebench/compat.py | x | 40/50 | 80.0% | no baseline run | 10 | 0 | 0 | 0 | 93 | '
+               '2026-12-02 10:00 UTC |')
 OLD_PICKLE = ('| safe_pickle | mobilebench/safe_pickle.py | old | 1/9 | 11.1% | no baseline run | 8 | 0 | 0 | 0 | 50 | '
               '2026-12-01 09:00 UTC |')
 
