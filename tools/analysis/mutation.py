@@ -348,7 +348,8 @@ def run_module(module: Module, work_dir: str, jobs: int, nice: int, retest: bool
     run.update(rc=rc, cpu_s=round(cpu, 1), wall_s=round(wall, 1), killed=result['killed'], total=result['total'],
                finished=True, interrupted=interrupted)
     summary['cpu_s'] = round(summary.get('cpu_s', 0.0) + cpu, 1)
-    summary['cpu_incomplete'] = any(not r.get('finished', True) for r in summary['runs'])
+    # an interrupted mutmut leaves its workers unreaped: their CPU time is not in this process's children's
+    summary['cpu_incomplete'] = any(not r.get('finished', True) or r.get('interrupted') for r in summary['runs'])
     summary['result'] = result
     complete = result['total'] and not result['not_checked'] and rc == 0
     if complete and tests_at and 'before' not in summary:  # a complete baseline run
@@ -441,6 +442,8 @@ def write_report(doc: str, work_dir: str, equivalent: Dict[str, str]) -> None:
             rate = f'**incomplete** ({r["not_checked"]} not run yet); {_pct(r["killed"] / run)} of the {run} run'
         tests = ' '.join(f'`{a}`' if not a.startswith('tests/') else a[len('tests/'):] for a in m.tests)
         name = m.name + (f' ({m.note})' if m.note else '')
+        if any(not r.get('finished', True) or r.get('interrupted') for r in runs):
+            s['cpu_incomplete'] = True
         if not s.get('cpu_s') and (not runs or s.get('cpu_incomplete')):
             cpu = 'not recorded (run killed)'
         else:
