@@ -5,6 +5,7 @@ value is worked out by hand in the comments, not read back from the code under t
 """
 
 import re
+import struct
 
 import numpy as np
 import pytest
@@ -965,3 +966,896 @@ def test_pickle_messages_name_a_default_source():
         restricted_loads(gadget)
     with pytest.raises(ValueError, match=r'^<file>: not a readable pickle \(UnpicklingError'):
         restricted_load(io.BytesIO(b'\x80\x02(K'))
+
+
+# ============================================================================ compat.py (security shims)
+# The shims are installed once, when mobilebench.compat is imported. These tests install each one afresh on a
+# stand-in target (restored afterwards), so what is checked is what the installer function does now.
+def test_compat_weights_only_shim_makes_the_default_explicit(monkeypatch):
+    from mobilebench import compat
+    calls = []
+
+    def fake_load(f, map_location=None, pickle_module=None, *, weights_only=None, **kwargs):
+        calls.append((f, map_location, pickle_module, weights_only, kwargs))
+        return 'loaded'
+
+    monkeypatch.setattr(torch, 'load', fake_load)
+    compat._checkpoints_load_weights_only()
+    load = torch.load
+    assert load is not fake_load and load.__wrapped__ is fake_load and load.__name__ == 'fake_load'
+    assert load._mobilebench_weights_only is True
+    assert load('a.pth') == 'loaded' and calls[-1] == ('a.pth', None, None, True, {})
+    import pickle
+    load('b.pth', map_location='cpu', pickle_module=pickle, mmap=True)
+    assert calls[-1] == ('b.pth', 'cpu', pickle, True, {'mmap': True})
+    load('c.pth', weights_only=False)  # said in code: kept
+    assert calls[-1] == ('c.pth', None, None, False, {})
+    compat._checkpoints_load_weights_only()  # installed already: not wrapped twice
+    assert torch.load is load
+
+
+_COMPAT_GADGET = b"cos\nsystem\n(S'true'\ntR."  # protocol 0: os.system('true')
+_COMPAT_PICKLE_HINT = ('pickled data files are read with a restricted unpickler that accepts only plain data (dict, '
+                       'list, str, numbers, numeric numpy arrays); convert the file to JSON, or re-save it as plain '
+                       'data. The file is not plain data (corrupt or malicious); nothing was executed.')
+
+
+def test_compat_pickle_shim_reads_plain_data_and_names_the_file(tmp_path, monkeypatch):
+    import io
+    import pickle
+
+    import mmengine
+    from mmengine.fileio.handlers.pickle_handler import PickleHandler
+
+    from mobilebench import compat
+    from mobilebench.safe_pickle import UnsafePickleError
+
+    def unrestricted(self, file, **kwargs):
+        raise AssertionError('the unrestricted reader ran')
+
+    monkeypatch.setattr(PickleHandler, 'load_from_fileobj', unrestricted)
+    compat._restricted_mmengine_pickle_files()
+    reader = PickleHandler.load_from_fileobj
+    assert reader is not unrestricted and reader._mobilebench_restricted is True
+    handler = PickleHandler()
+    assert handler.load_from_fileobj(io.BytesIO(pickle.dumps({'a': [1, 2.5]}, protocol=2))) == {'a': [1, 2.5]}
+    # protocol 2 as Python 2 writes a str: SHORT_BINSTRING b'\xe9\xe8'; pickle's encoding / errors pass through
+    py2 = b'\x80\x02U\x02\xe9\xe8q\x00.'
+    assert handler.load_from_fileobj(io.BytesIO(py2), encoding='latin1') == '\xe9\xe8'
+    assert handler.load_from_fileobj(io.BytesIO(py2), encoding='bytes') == b'\xe9\xe8'
+    # a named file names itself
+    path = tmp_path / 'evil.pkl'
+    path.write_bytes(_COMPAT_GADGET)
+    with open(path, 'rb') as f, pytest.raises(UnsafePickleError) as err:
+        handler.load_from_fileobj(f)
+    assert str(err.value) == f'{path}: refusing to load global os.system: {_COMPAT_PICKLE_HINT}'
+    # mmengine.load(path) hands over an anonymous BytesIO: the path is found in mmengine's load frame
+    with pytest.raises(UnsafePickleError) as err:
+        mmengine.load(str(path))
+    assert str(err.value) == f'{path}: refusing to load global os.system: {_COMPAT_PICKLE_HINT}'
+    # mmengine.load(file object): its repr; called directly (no mmengine frame): the default name
+    buf = io.BytesIO(_COMPAT_GADGET)
+    with pytest.raises(UnsafePickleError) as err:
+        mmengine.load(buf, file_format='pkl')
+    assert str(err.value) == f'{buf!r}: refusing to load global os.system: {_COMPAT_PICKLE_HINT}'
+    with pytest.raises(UnsafePickleError) as err:
+        handler.load_from_fileobj(io.BytesIO(_COMPAT_GADGET))
+    assert str(err.value).startswith('<pickle read by mmengine.fileio.load>: refusing to load global os.system')
+
+    def load(file):  # a caller named `load` outside mmengine's fileio/io.py is not mmengine.load: not its `file`
+        return handler.load_from_fileobj(io.BytesIO(_COMPAT_GADGET))
+
+    with pytest.raises(UnsafePickleError) as err:
+        load('decoy.pkl')
+    assert str(err.value).startswith('<pickle read by mmengine.fileio.load>: refusing to load global os.system')
+    compat._restricted_mmengine_pickle_files()  # installed already: unchanged
+    assert PickleHandler.load_from_fileobj is reader
+
+
+def test_compat_yaml_shim_uses_the_safe_loader_whatever_the_caller_passes(monkeypatch):
+    import io
+
+    import yaml
+    from mmengine.fileio.handlers.yaml_handler import YamlHandler
+
+    from mobilebench import compat
+
+    def unsafe(self, file, **kwargs):
+        raise AssertionError('the full loader ran')
+
+    monkeypatch.setattr(YamlHandler, 'load_from_fileobj', unsafe)
+    compat._safe_mmengine_yaml_files()
+    reader = YamlHandler.load_from_fileobj
+    assert reader is not unsafe and reader._mobilebench_safe is True
+    handler = YamlHandler()
+    assert handler.load_from_fileobj(io.StringIO('a: [1, 2]\nb: x\n')) == {'a': [1, 2], 'b': 'x'}
+    gadget = 'hook: !!python/object/apply:os.system ["true"]\n'
+    for kwargs in ({}, {'Loader': yaml.UnsafeLoader}):
+        with pytest.raises(yaml.constructor.ConstructorError, match='python/object/apply:os.system'):
+            handler.load_from_fileobj(io.StringIO(gadget), **kwargs)
+    compat._safe_mmengine_yaml_files()
+    assert YamlHandler.load_from_fileobj is reader
+
+
+def test_compat_image_errors_name_file_sample_and_kind(tmp_path, monkeypatch):
+    from mmcv.transforms.loading import LoadImageFromFile
+
+    from mobilebench import compat
+    missing = FileNotFoundError('no such file')
+
+    def original(self, results):
+        if results['fail'] == 'os':
+            raise missing
+        if results['fail']:
+            raise RuntimeError(results['fail'])
+        return 'decoded'
+
+    monkeypatch.setattr(LoadImageFromFile, 'transform', original)
+    compat._image_errors_name_the_file()
+    transform = LoadImageFromFile.transform
+    assert transform is not original and transform.__wrapped__ is original and transform._mobilebench_named is True
+    loader = LoadImageFromFile()
+    assert transform(loader, dict(fail=None)) == 'decoded'
+    with pytest.raises(FileNotFoundError) as err:
+        transform(loader, dict(fail='os', img_path='x.jpg'))
+    assert err.value is missing
+    tail = '. Re-download or re-export the image, or remove it from the annotation file.'
+    empty = tmp_path / 'empty.jpg'
+    empty.write_bytes(b'')
+    with pytest.raises(ValueError) as err:
+        transform(loader, dict(fail='  boom  ', img_path=str(empty), img_id=3, sample_idx=7))
+    assert str(err.value) == \
+        f"image {str(empty)!r} (img_id 3, sample_idx 7) is empty (0 bytes): RuntimeError: boom{tail}"
+    assert isinstance(err.value.__cause__, RuntimeError)
+    bad = tmp_path / 'bad.jpg'
+    bad.write_bytes(b'not a jpeg')
+    with pytest.raises(ValueError) as err:  # the original message is cut at 200 characters
+        transform(loader, dict(fail=' ' + 'y' * 250, img_path=str(bad), sample_idx=0))
+    assert str(err.value) == (f"image {str(bad)!r} (sample_idx 0) is corrupt, truncated or not an image: "
+                              f"RuntimeError: {'y' * 200}{tail}")
+    with pytest.raises(ValueError) as err:  # no file at that path (the size is unknown), no sample id
+        transform(loader, dict(fail='x', img_path=str(tmp_path / 'gone.jpg')))
+    assert str(err.value) == \
+        f"image {str(tmp_path / 'gone.jpg')!r} (no sample id) is not decodable: RuntimeError: x{tail}"
+    with pytest.raises(ValueError) as err:  # no path at all
+        transform(loader, dict(fail='x', img_id=1))
+    assert str(err.value) == f'image None (img_id 1) is not decodable: RuntimeError: x{tail}'
+    compat._image_errors_name_the_file()
+    assert LoadImageFromFile.transform is transform
+
+
+# ============================================================================ face/recordio.py
+def _rec_bytes(payloads):
+    """dmlc RecordIO framing by hand: magic 0xced7230a, uint32 length (cflag 0), payload, zero padding to 4."""
+    out, offsets = b'', []
+    for p in payloads:
+        offsets.append(len(out))
+        out += struct.pack('<II', 0xCED7230A, len(p)) + p + b'\x00' * (-len(p) % 4)
+    return out, offsets
+
+
+def test_recordio_write_face_layouts_byte_by_byte(tmp_path):
+    """Modern layout: one image record per key from 0, IRHeader '<IfQQ' (flag 0, label, id = key, id2 0).
+    Legacy layout (labels 2, 0, 2: 3 classes, class 1 empty): record 0 = flag 2 with labels [n + 1, n + 1 + C] =
+    [4, 7]; images at keys 1..3 (id = key); one record per class at keys 4..6 with [first key, last key + 1]:
+    class 0 -> key 2 -> [2, 3]; class 1 none -> [0, 0]; class 2 -> keys 1, 3 -> [1, 4]."""
+    from mobilebench.face.recordio import RecordIOReader, image_keys, write_face_recordio
+    imgs = [b'AAAA', b'BB', b'CCC']
+    out = write_face_recordio(str(tmp_path / 'new' / 'deep'), list(zip(imgs, [1, 0, 1])), image_size=(112, 96))
+    d = tmp_path / 'new' / 'deep'
+    assert out == dict(rec=str(d / 'train.rec'), idx=str(d / 'train.idx'), property=str(d / 'property'))
+    payloads = [struct.pack('<IfQQ', 0, lb, k, 0) + img for k, (img, lb) in enumerate(zip(imgs, [1.0, 0.0, 1.0]))]
+    rec, offsets = _rec_bytes(payloads)
+    assert offsets == [0, 36, 72]  # 8 + 28; 8 + 26 + 2 padding; ...
+    assert (d / 'train.rec').read_bytes() == rec
+    assert (d / 'train.idx').read_text() == '0\t0\n1\t36\n2\t72\n'
+    assert (d / 'property').read_text() == '2,112,96\n3\n'
+
+    out = write_face_recordio(str(tmp_path / 'old'), list(zip(imgs, [2, 0, 2])), legacy_header=True)
+    head = [struct.pack('<IfQQ', 2, 0.0, 0, 0) + np.array(v, '<f4').tobytes()
+            for v in ([4, 7], [2, 3], [0, 0], [1, 4])]
+    images = [struct.pack('<IfQQ', 0, lb, k, 0) + img for k, (img, lb) in enumerate(zip(imgs, [2.0, 0.0, 2.0]), 1)]
+    rec, offsets = _rec_bytes([head[0]] + images + head[1:])
+    assert (tmp_path / 'old' / 'train.rec').read_bytes() == rec
+    assert (tmp_path / 'old' / 'train.idx').read_text() == ''.join(f'{k}\t{o}\n' for k, o in enumerate(offsets))
+    assert (tmp_path / 'old' / 'property').read_text() == '3,112,112\n3\n'
+    reader = RecordIOReader(out['rec'])
+    assert image_keys(reader) == [1, 2, 3]
+    reader.close()
+    with pytest.raises(ValueError, match='^write_face_recordio: no samples to write$'):
+        write_face_recordio(str(tmp_path / 'none'), [])
+
+
+def test_recordio_reader_pickles_without_its_handle_and_closes(tmp_path):
+    import pickle
+
+    from mobilebench.face.recordio import RecordIOReader
+    rec, offsets = _rec_bytes([b'first!', b'second'])
+    (tmp_path / 'a.rec').write_bytes(rec)
+    (tmp_path / 'a.idx').write_text(f'7\t{offsets[0]}\n9\t{offsets[1]}\n')
+    reader = RecordIOReader(str(tmp_path / 'a.rec'))
+    assert reader.read_idx(7) == b'first!'
+    fh = reader._fh
+    state = reader.__getstate__()
+    assert state['_fh'] is None and state['_pid'] is None and state['index'] == {7: offsets[0], 9: offsets[1]}
+    assert reader._fh is fh and reader._pid is not None  # the reader itself keeps its handle
+    copy = pickle.loads(pickle.dumps(reader))
+    assert copy._fh is None and copy.read_idx(9) == b'second' and copy.read_idx(7) == b'first!'
+    copy.close()
+    reader.close()
+    assert fh.closed and reader._fh is None
+    reader.close()  # twice: nothing to close
+    assert reader.read_idx(9) == b'second'  # re-opened on use
+    reader.close()
+
+
+_REC_MAGIC = struct.pack('<I', 0xCED7230A)
+_REC_FIX = ('; re-copy it or re-pack the data set with tools/data/pack_face_recordio.py')
+
+
+def _rec_part(cflag, data):
+    return struct.pack('<II', 0xCED7230A, (cflag << 29) | len(data)) + data + b'\x00' * (-len(data) % 4)
+
+
+def test_recordio_records_and_index_errors_by_hand(tmp_path):
+    from mobilebench.face.recordio import IRHeader, RecordIOError, pack_record, read_idx, read_property, unpack_record
+    # IRHeader '<IfQQ': flag, label, id, id2 (24 bytes); flag > 0: flag float32 labels follow
+    assert pack_record(IRHeader(0, [1.5, 2.25], 3, 4), b'jpg') == \
+        struct.pack('<IfQQ', 2, 0.0, 3, 4) + struct.pack('<2f', 1.5, 2.25) + b'jpg'
+    assert pack_record(IRHeader(0, [1, 2], 5), b'') == struct.pack('<IfQQ', 2, 0.0, 5, 0) + struct.pack('<2f', 1, 2)
+    header, body = unpack_record(struct.pack('<IfQQ', 0, 7.0, 1, 9))  # exactly 24 bytes: no image bytes
+    assert header == IRHeader(0, 7.0, 1, 9) and body == b''
+    header, body = unpack_record(struct.pack('<IfQQ', 1, 0.0, 2, 8) + struct.pack('<f', 0.5) + b'img')
+    assert header.flag == 1 and header.label.tolist() == [0.5] and header.id2 == 8 and body == b'img'
+    with pytest.raises(RecordIOError) as err:
+        unpack_record(b'x' * 23)
+    assert str(err.value) == 'record: record of 23 bytes is shorter than the 24-byte IRHeader'
+    with pytest.raises(RecordIOError) as err:
+        unpack_record(struct.pack('<IfQQ', 2, 0.0, 0, 0) + b'abcd', where='w')
+    assert str(err.value) == 'w: IRHeader says 2 float labels follow but only 4 bytes remain'
+
+    idx = tmp_path / 'a.idx'
+    with pytest.raises(FileNotFoundError) as err:
+        read_idx(str(idx))
+    assert str(err.value) == f'RecordIO index not found: {idx}'
+    idx.write_text('0\t0\n\n1\t36\n')  # a blank line in between is skipped, not the end
+    assert read_idx(str(idx)) == {0: 0, 1: 36}
+    idx.write_text('0\t0\n1 36\n')
+    with pytest.raises(RecordIOError) as err:
+        read_idx(str(idx))
+    assert str(err.value) == f"{idx}:2: expected \"key<TAB>offset\", got '1 36'"
+    idx.write_text('\n0\t0\n1\tx\n')
+    with pytest.raises(RecordIOError) as err:
+        read_idx(str(idx))
+    assert str(err.value) == f"{idx}:3: key and offset must be integers, got '1\\tx'"
+    prop = tmp_path / 'property'
+    prop.write_text('2,112\n')
+    with pytest.raises(ValueError) as err:
+        read_property(str(prop))
+    assert str(err.value) == f"{prop}: expected the first line \"num_classes,height,width\", got '2,112'"
+
+
+def test_recordio_reader_errors_name_file_offset_and_sizes(tmp_path):
+    from mobilebench.face.recordio import RecordIOError, RecordIOReader
+    rec, idx = tmp_path / 'b.rec', tmp_path / 'b.idx'
+    with pytest.raises(FileNotFoundError) as err:
+        RecordIOReader(str(rec))
+    assert str(err.value) == f'RecordIO file not found: {rec}'
+    # key 1: a 10-byte record at 0 (8 + 12 padded = 20 bytes); key 4 at 20: no magic (12 bytes); key 2 at 32: a first
+    # part of 4 bytes (12 framed) and a last part at 44 that says 8 bytes but the file ends 2 bytes into it (54)
+    data = _rec_part(0, b'0123456789') + struct.pack('<II', 0x12345678, 4) + b'wxyz'
+    data += _rec_part(1, b'abcd') + struct.pack('<II', 0xCED7230A, (3 << 29) | 8) + b'ef'
+    assert len(data) == 54
+    rec.write_bytes(data)
+    idx.write_text('1\t0\n2\t32\n4\t20\n')
+    reader = RecordIOReader(str(rec))
+    reader.close()  # never opened: nothing to close
+    assert reader.read_idx(1) == b'0123456789'
+    fh = reader._file()
+    assert reader._file() is fh  # one handle per process
+    reader._pid = -1  # as after a fork (a dataloader worker): a fresh handle
+    assert reader._file() is not fh
+    trunc = ('{rec}: truncated RecordIO file: {what} at byte offset {at} needs {need} bytes but only {got} remain '
+             '(file size {size}). The .rec file is incomplete or does not match {idx}' + _REC_FIX)
+    with pytest.raises(RecordIOError) as err:  # the second part's payload starts at 44 + 8 = 52
+        reader.read_idx(2)
+    assert str(err.value) == trunc.format(rec=rec, what='record payload', at=52, need=8, got=2, idx=idx, size=54)
+    with pytest.raises(RecordIOError) as err:
+        reader.read_idx(4)
+    assert str(err.value) == (f'{rec}: bad RecordIO magic 0x12345678 at byte offset 20 (expected 0xced7230a); '
+                              f'{idx} probably does not belong to this .rec file')
+    with pytest.raises(KeyError) as err:
+        reader.read_idx(5)
+    assert err.value.args == (f'{idx}: no record with key 5', )
+    with pytest.raises(RecordIOError) as err:
+        reader.read_image_record(1)
+    assert str(err.value) == f'{rec} key 1: record of 10 bytes is shorter than the 24-byte IRHeader'
+    reader.close()
+    # 3 bytes of a header after a 20-byte record
+    (tmp_path / 'e.rec').write_bytes(_rec_part(0, b'0123456789') + b'\x0a\x23\xd7')
+    (tmp_path / 'e.idx').write_text('3\t20\n')
+    reader = RecordIOReader(str(tmp_path / 'e.rec'))
+    with pytest.raises(RecordIOError) as err:
+        reader.read_idx(3)
+    assert str(err.value) == trunc.format(rec=tmp_path / 'e.rec', what='record header', at=20, need=8, got=3,
+                                          idx=tmp_path / 'e.idx', size=23)
+    reader.close()
+
+
+def test_recordio_writer_splits_at_aligned_magics_only(tmp_path):
+    """dmlc splits a payload at each 4-byte aligned magic: parts cflag 1 (first), 2 (middle), 3 (last); a magic
+    at an unaligned position stays in the payload."""
+    from mobilebench.face.recordio import RecordIOReader, RecordIOWriter
+    path = tmp_path / 'c.rec'
+    payloads = [b'abcd' + _REC_MAGIC + b'efgh' + _REC_MAGIC + b'ij', _REC_MAGIC, b'xy' + _REC_MAGIC + b'zz']
+    with RecordIOWriter(str(path)) as writer:
+        offsets = [writer.write_idx(k, p) for k, p in enumerate(payloads)]
+    expected = [_rec_part(1, b'abcd') + _rec_part(2, b'efgh') + _rec_part(3, b'ij'),
+                _rec_part(1, b'') + _rec_part(3, b''), _rec_part(0, b'xy' + _REC_MAGIC + b'zz')]
+    assert path.read_bytes() == b''.join(expected)
+    assert offsets == [0, 36, 52]  # 3 parts of 12 bytes; 2 empty parts of 8
+    reader = RecordIOReader(str(path))
+    assert [reader.read_idx(k) for k in range(3)] == payloads
+    reader.close()
+
+    class Huge:  # a record of exactly 2**29 - 1 bytes is allowed: the writer starts scanning it for magics
+        def __init__(self, n):
+            self.n = n
+
+        def __len__(self):
+            return self.n
+
+        def __getitem__(self, item):
+            raise LookupError('scanned')
+
+    with RecordIOWriter(str(tmp_path / 'd.rec')) as writer:
+        with pytest.raises(LookupError, match='scanned'):
+            writer.write(Huge((1 << 29) - 1))
+        with pytest.raises(ValueError) as err:
+            writer.write(Huge(1 << 29))
+    assert str(err.value) == f'{tmp_path / "d.rec"}: record of 536870912 bytes exceeds the 2**29-1 limit'
+
+
+def test_recordio_legacy_header_bounds_by_hand(tmp_path):
+    """Record 0 with flag 1 and label [end]: images are keys 1..end-1. The count is bounded by min(.idx lines,
+    .rec size // 32 + 1) before anything is listed."""
+    from mobilebench.face.recordio import RecordIOError, RecordIOReader, image_keys
+
+    def legacy(name, end, n_images, keys):
+        head = struct.pack('<IfQQ', 1, 0.0, 0, 0) + struct.pack('<f', end)  # 28 bytes: 36 framed
+        rec, offsets = _rec_bytes([head] + [struct.pack('<IfQQ', 0, 0.0, k, 0) for k in range(1, n_images + 1)])
+        (tmp_path / f'{name}.rec').write_bytes(rec)
+        (tmp_path / f'{name}.idx').write_text(''.join(f'{k}\t{offsets[min(i, len(offsets) - 1)]}\n'
+                                                      for i, k in enumerate(keys)))
+        return RecordIOReader(str(tmp_path / f'{name}.rec'))
+
+    assert image_keys(legacy('one', 1.0, 0, [0])) == []  # end 1: no image (the lower bound is inclusive)
+    assert image_keys(legacy('flag1', 3.0, 2, [0, 1, 2])) == [1, 2]
+    # 3 .idx lines, 36 + 2 * 32 = 100 bytes: limit min(3, 100 // 32 + 1 = 4) = 3: end 3 is the largest allowed
+    with pytest.raises(RecordIOError) as err:
+        image_keys(legacy('over', 4.0, 2, [0, 1, 2]))
+    f = tmp_path / 'over'
+    assert str(err.value) == (
+        f'{f}.rec: record 0 is a legacy (MS1M-style) header whose label[0] = 4 should be 1 + the number of image '
+        f'records, but the files hold at most 2 records (3 lines in {f}.idx, 100 bytes). The header is corrupt or '
+        f'the .rec/.idx pair is truncated: re-copy both files or re-pack the data set with '
+        f'tools/data/pack_face_recordio.py')
+    # 10 .idx lines but 36 + 28 = 64 bytes: limit = min(10, 64 // 32 + 1 = 3) = 3
+    head = struct.pack('<IfQQ', 1, 0.0, 0, 0) + struct.pack('<f', 5.0)
+    rec, offsets = _rec_bytes([head, b'p' * 20])
+    (tmp_path / 'small.rec').write_bytes(rec)
+    (tmp_path / 'small.idx').write_text(''.join(f'{k}\t0\n' for k in range(10)))
+    with pytest.raises(RecordIOError, match=r'label\[0\] = 5 should .* at most 2 records \(10 lines in .*, 64 bytes\)'):
+        image_keys(RecordIOReader(str(tmp_path / 'small.rec')))
+    for end, shown in ((2.5, '2.5'), (float('nan'), 'nan'), (0.0, '0')):
+        with pytest.raises(RecordIOError, match=rf'label\[0\] = {shown} should be 1 \+'):
+            image_keys(legacy('bad', end, 2, [0, 1, 2]))
+    # end 8 lists images 1..7; the .idx has 0, 1 and 8 others: 2..7 are absent, the first five are named
+    reader = legacy('absent', 8.0, 7, [0, 1] + list(range(20, 28)))
+    with pytest.raises(RecordIOError) as err:
+        image_keys(reader)
+    f = tmp_path / 'absent'
+    assert str(err.value) == (f'{f}.rec: the legacy header (record 0) lists image records 1..7, but 6 of them are not '
+                              f'in {f}.idx (first: [2, 3, 4, 5, 6]). Re-copy the .idx file or re-pack the data set '
+                              f'with tools/data/pack_face_recordio.py')
+    # no record 0: every key of the .idx, record 1 is not read as a header
+    rec, offsets = _rec_bytes([struct.pack('<IfQQ', 3, 0.0, 1, 0), struct.pack('<IfQQ', 0, 0.0, 2, 0)])
+    (tmp_path / 'nozero.rec').write_bytes(rec)
+    (tmp_path / 'nozero.idx').write_text(f'1\t{offsets[0]}\n2\t{offsets[1]}\n')
+    assert image_keys(RecordIOReader(str(tmp_path / 'nozero.rec'))) == [1, 2]
+
+
+def test_coco_dataset_messages_name_class_and_file(tmp_path):
+    import json
+
+    from mobilebench.datasets.coco import CocoDataset
+    kw = _coco_folder(tmp_path)
+    ann = tmp_path / 'annotations' / 'instances_val2017.json'
+    what = 'a COCO instances JSON with "images", "annotations" and "categories"'
+    ann.write_bytes(b'{"images": [')  # 12 bytes; the parser wants a value at byte 12: line 1, column 13
+    with pytest.raises(ValueError) as err:
+        CocoDataset(**kw)
+    assert str(err.value) == (f"CocoDataset: '{ann}' is not valid JSON at line 1, column 13 (byte 12 of 12): the file "
+                              f'ends in the middle of the JSON (truncated download or copy?). It must be {what}; '
+                              f're-download or re-export it.')
+    data = json.loads(json.dumps(dict(images=[dict(id=1, file_name='a.jpg', width=4, height=4),
+                                              dict(id=1, file_name='b.jpg', width=4, height=4)],
+                                      annotations=[], categories=[dict(id=1, name='person')])))
+    ann.write_text(json.dumps(data))
+    with pytest.raises(ValueError) as err:
+        CocoDataset(**kw)
+    assert str(err.value).startswith(f"CocoDataset: '{ann}': 1 image ids occur more than once (first: id 1 for files "
+                                     f"['a.jpg', 'b.jpg']).")
+    del data['images'][1]['file_name']  # an image without file_name: mmdet's parser looks it up
+    data['images'][1]['id'] = 2
+    ann.write_text(json.dumps(data))
+    with pytest.raises(ValueError) as err:
+        CocoDataset(**kw)
+    assert str(err.value) == \
+        f"CocoDataset: annotation file '{ann}' lacks the COCO field 'file_name'; it must be {what}."
+    assert isinstance(err.value.__cause__, KeyError)
+
+
+def test_claims_probe_signal_squeue_cache_and_heartbeat_thread(tmp_path, monkeypatch):
+    import json
+    import os
+    import signal
+    import socket
+    import types
+
+    from mobilebench.benchmark import claims as claims_mod
+    from mobilebench.benchmark import slurm
+    from mobilebench.benchmark.claims import Claims, pid_alive, pid_start_time
+    # pid_alive probes with signal 0, which delivers nothing (a handler of SIGHUP, say, is never called)
+    got = []
+    previous = signal.signal(signal.SIGHUP, lambda *a: got.append(a[0]))
+    try:
+        assert pid_alive(os.getpid())
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert got == []
+
+    c = Claims(str(tmp_path))
+    assert (c.stale_after_s, c.heartbeat_s) == (180.0, 20.0)  # the documented defaults
+    # squeue is asked at most every 5 s: at 100 s, cached at 105 s, asked again at 105.5 s
+    clock = [100.0]
+    calls = []
+    monkeypatch.setattr(claims_mod, 'time', types.SimpleNamespace(time=lambda: clock[0]))
+    monkeypatch.setattr(slurm, 'slurm_job_states', lambda: calls.append(clock[0]) or {'1': 'RUNNING', '2': 'PENDING',
+                                                                                         '3': 'COMPLETED'})
+    monkeypatch.setattr(slurm, 'active_jobs', lambda states: {j for j, s in states.items() if s != 'COMPLETED'})
+    assert c._slurm_active() == {'1', '2'} and calls == [100.0]
+    clock[0] = 105.0
+    assert c._slurm_active() == {'1', '2'} and calls == [100.0]
+    clock[0] = 105.5
+    assert c._slurm_active() == {'1', '2'} and calls == [100.0, 105.5]
+    monkeypatch.undo()
+
+    # adopt: the job process becomes the owner; release forgets the claim also in memory
+    c = Claims(str(tmp_path), heartbeat_s=30)
+    token = c.try_claim('r1', executor='slurm')
+    data = json.load(open(c.path('r1')))
+    data.update(host='submit-node', pid=1, pid_start='0')
+    with open(c.path('r1'), 'w') as f:
+        json.dump(data, f)
+    assert c.adopt('r1', token, job_id='9')
+    data = json.load(open(c.path('r1')))
+    assert (data['host'], data['pid'], data['pid_start'], data['job_id']) == \
+        (socket.gethostname(), os.getpid(), pid_start_time(os.getpid()), '9')
+    assert c._held == {'r1': token}
+    c.release('r1', token)
+    assert c._held == {} and c.read('r1') is None
+    # the heartbeat thread is a named daemon; it can be started again after a stop
+    c.start_heartbeat()
+    first = c._beat
+    assert first.name == 'claims-heartbeat' and first.daemon is True and first.is_alive()
+    c.stop_heartbeat()
+    assert c._beat is None
+    first.join(2)
+    c.start_heartbeat()
+    assert c._beat is not None and c._beat is not first and c._beat.is_alive()
+    c.stop_heartbeat()
+
+
+# ============================================================================ datasets/voc.py
+def _voc_tree(tmp_path, objects='', size='<size><width>40</width><height>30</height><depth>3</depth></size>',
+              image=None):
+    """VOC2007 layout with one image id 000001: the XML written here, a 30 x 40 JPEG unless ``image`` is given."""
+    import cv2
+    base = tmp_path / 'VOCdevkit' / 'VOC2007'
+    for sub in ('Annotations', 'JPEGImages', 'ImageSets/Main'):
+        (base / sub).mkdir(parents=True, exist_ok=True)
+    (base / 'ImageSets' / 'Main' / 'test.txt').write_text('000001\n')
+    (base / 'Annotations' / '000001.xml').write_text(
+        f'<annotation><filename>000001.jpg</filename>{size}{objects}</annotation>')
+    if image is None:
+        image = cv2.imencode('.jpg', np.zeros((30, 40, 3), np.uint8))[1].tobytes()
+    (base / 'JPEGImages' / '000001.jpg').write_bytes(image)
+    return tmp_path / 'VOCdevkit', base
+
+
+def _voc_dataset(root, **kwargs):
+    from mmengine.registry import DATASETS, init_default_scope
+    init_default_scope('mmdet')
+    cfg = dict(type='mobilebench.VOCDataset', pipeline=[], data_root=str(root) + '/',
+               ann_file='VOC2007/ImageSets/Main/test.txt', data_prefix=dict(sub_data_root='VOC2007/'), test_mode=True)
+    cfg.update(kwargs)
+    return DATASETS.build(cfg)
+
+
+def test_voc_size_from_the_image_when_the_xml_has_none(tmp_path):
+    for size in ('', '<size><width>0</width><height>0</height></size>'):  # none, or 0 x 0 as some exporters write
+        root, base = _voc_tree(tmp_path, size=size)
+        info = _voc_dataset(root).get_data_info(0)
+        assert (info['height'], info['width']) == (30, 40)
+    xml = f"'{base}/Annotations/000001.xml'"
+    for image, what in ((b'', 'empty (0 bytes)'), (b'not an image', 'not a decodable image (corrupt or truncated)')):
+        root, base = _voc_tree(tmp_path, size='', image=image)
+        with pytest.raises(ValueError) as err:
+            _voc_dataset(root)
+        assert str(err.value) == (f"VOCDataset: image '{base}/JPEGImages/000001.jpg' is {what}, and its annotation "
+                                  f'{xml} has no <size> to use instead. Re-download or re-export the image, or remove '
+                                  f'its id from the image list.')
+
+
+def test_claims_liveness_rules_races_and_file_modes(tmp_path, monkeypatch):
+    import json
+    import os
+    import types
+
+    from mobilebench.benchmark import claims as claims_mod
+    from mobilebench.benchmark.claims import Claims, pid_start_time
+    # /proc/<pid>/stat: the command name may hold ')' and spaces; field 22 is counted after the last ')'
+    stat = '4242 (we)ird) name) ' + ' '.join(str(i) for i in range(3, 53))  # field k holds the number k
+    monkeypatch.setattr(claims_mod, 'open', lambda path, *a: __import__('io').StringIO(stat), raising=False)
+    assert pid_start_time(4242) == '22'
+    monkeypatch.undo()
+
+    umask = os.umask(0)
+    os.umask(umask)
+    c = Claims(str(tmp_path), stale_after_s=180)
+    token = c.try_claim('r1', executor='local')
+    assert os.stat(c.path('r1')).st_mode & 0o777 == 0o644 & ~umask and c._held == {'r1': token}
+    # liveness: a Slurm claim by squeue (asked when not given), a local-executor claim with a job id is not one
+    clock = types.SimpleNamespace(time=lambda: 1000.0)
+    monkeypatch.setattr(claims_mod, 'time', clock)
+    other = dict(host='elsewhere', pid=1)
+    assert c.alive(dict(other, executor='local', job_id='5', mtime=999.0), slurm_active=set())
+    monkeypatch.setattr(c, '_slurm_active', lambda: {'5'})
+    assert c.alive(dict(other, executor='slurm', job_id='5', mtime=0.0))
+    assert not c.alive(dict(other, executor='slurm', job_id='6', mtime=999.0))
+    # heartbeat age: stale at exactly stale_after_s; no mtime at all counts as time 0
+    assert not c.alive(dict(other, mtime=820.0)) and c.alive(dict(other, mtime=820.5))
+    assert not Claims(str(tmp_path), stale_after_s=999.5).alive(dict(other))
+    # try_claim judges with the squeue answer it was given
+    with open(c.path('s1'), 'w') as f:
+        json.dump(dict(other, executor='slurm', job_id='5', token='t-s'), f)
+    monkeypatch.setattr(c, '_slurm_active', lambda: set())
+    assert c.try_claim('s1', slurm_active={'5'}) is None
+    # a takeover lock is cleared only when older than 30 s
+    lock = c.path('s1') + '.takeover'
+    open(lock, 'w').close()
+    clock.time = lambda: os.path.getmtime(lock) + 30.0
+    assert c._take_over('s1', dict(token='t-s'), {}) is None and os.path.exists(lock)
+    os.unlink(lock)
+    monkeypatch.undo()
+
+    # another taker replaced the stale claim first: give way
+    with open(c.path('r3'), 'w') as f:
+        json.dump(dict(other, token='t-new'), f)
+    assert c._take_over('r3', dict(token='t-old'), {}) is None
+    assert json.load(open(c.path('r3')))['token'] == 't-new' and 'r3' not in c._held
+    # the taker's claim names the run and keeps the caller's fields; the lock is created 0644 and removed
+    modes = []
+    write = claims_mod.atomic_write_json
+    monkeypatch.setattr(claims_mod, 'atomic_write_json', lambda p, d: modes.append(
+        os.stat(p + '.takeover').st_mode & 0o777) or write(p, d))
+    new = c._take_over('r3', dict(token='t-new'), dict(executor='local'))
+    on_disk = json.load(open(c.path('r3')))
+    assert (on_disk['run_id'], on_disk['executor'], on_disk['took_over'], on_disk['token']) == \
+        ('r3', 'local', 't-new', new)
+    assert modes == [0o644 & ~umask] and not os.path.exists(c.path('r3') + '.takeover') and c._held['r3'] == new
+    monkeypatch.undo()
+
+    # released between the failed create and the read: claimed afresh, with the caller's fields
+    with open(c.path('r4'), 'w') as f:
+        json.dump(dict(other, token='t-gone'), f)
+    read = c.read
+
+    def released_meanwhile(run_id):
+        os.unlink(c.path(run_id))
+        monkeypatch.setattr(c, 'read', read)
+        return None
+
+    monkeypatch.setattr(c, 'read', released_meanwhile)
+    fresh = c.try_claim('r4', executor='local')
+    on_disk = json.load(open(c.path('r4')))
+    assert fresh and (on_disk['token'], on_disk['run_id'], on_disk['executor']) == (fresh, 'r4', 'local')
+
+
+def test_checkpoint_wrappers_prefix_hints_and_log_targets(tmp_path):
+    from types import SimpleNamespace
+
+    from mobilebench.checkpoint import (CheckpointFitHook, CheckpointMismatchError, check_checkpoint_fits,
+                                        compare_state_dict, load_checkpoint_checked)
+    net = _net()
+    full = net.state_dict()
+    # a wrapper (DataParallel is one of mmengine's model wrappers) is compared by its module's keys
+    assert compare_state_dict(torch.nn.DataParallel(net), full).fits
+    # a checkpoint value without a shape (a plain number) is mis-shaped with shape ()
+    assert compare_state_dict(net, dict(full, **{'0.bias': 5})).mismatched == [('0.bias', (), (3, ))]
+    # totals: 4 matched + 1 missing + 1 mis-shaped = 6 model tensors; the default target; no hint
+    state = {k: v for k, v in full.items() if k != '0.bias'}
+    state['0.weight'] = torch.zeros(1)
+    with pytest.raises(CheckpointMismatchError) as err:
+        check_checkpoint_fits(net, state, 'ck.pth')
+    assert str(err.value).startswith('checkpoint ck.pth does not fit the model: 4 of 6 model tensors match')
+    assert str(err.value).split('\n')[-1].startswith('Use the checkpoint trained with this config (same backbone, '
+                                                     'widen_factor, neck and head), or the config that produced the '
+                                                     'checkpoint. To fine-tune')
+    # every checkpoint key with one of the wrapper prefixes
+    for prefix in ('model.', 'module.', 'encoder.'):
+        with pytest.raises(CheckpointMismatchError) as err:
+            check_checkpoint_fits(net, {prefix + k: v for k, v in full.items()}, 'ck.pth')
+        assert f'Every checkpoint key starts with `{prefix}`: it belongs to a model that contains this one' in \
+            str(err.value)
+    # both conditions of a hint are needed: not every missing key has the prefix; not every unexpected key has it
+    two = torch.nn.Module()
+    two.backbone, two.head = torch.nn.Linear(2, 3), torch.nn.Linear(2, 3)
+    for model, ckpt in ((two, {'weight': torch.zeros(3, 2)}),
+                        (net, {'model.0.weight': torch.zeros(3, 2), 'other': torch.zeros(1)})):
+        with pytest.raises(CheckpointMismatchError) as err:
+            check_checkpoint_fits(model, ckpt, 'ck.pth')
+        assert 'sub-module' not in str(err.value) and 'Every checkpoint key' not in str(err.value)
+    # the prefixes found are listed, at most 6 of them (sorted)
+    path = str(tmp_path / 'many.pth')
+    torch.save({f'{c}.w': torch.zeros(1) for c in 'gfedcba'}, path)
+    with pytest.raises(CheckpointMismatchError, match=r"its keys start with \['a.', 'b.', 'c.', 'd.', 'e.', 'f.'\]\)"):
+        load_checkpoint_checked(_net(), path, prefix='x')
+    # partial loads log through the current mmengine logger (load_state_dict's missing keys, the fit warning)
+    torch.save({'0.weight': torch.ones(3, 2)}, path)
+    with MMLogCapture() as log:
+        load_checkpoint_checked(_net(), path, partial=True)
+    warnings = [m for lvl, m in log.lines if lvl == 'WARNING']
+    assert any('partial_load=True: loading the 1 matching tensors' in m for m in warnings)
+    assert any('missing keys in source state_dict: 0.bias' in m for m in warnings)
+    # a runner without `_resume` (not resuming): the hook's partial setting holds, its warning is logged
+    runner = SimpleNamespace(model=net, cfg=SimpleNamespace(filename='cfg.py'), _load_from='ck.pth')
+    with MMLogCapture() as log:
+        CheckpointFitHook(partial=True).after_load_checkpoint(runner, dict(state_dict=state))
+    assert any('checkpoint ck.pth does not fit the model of cfg.py' in m for lvl, m in log.lines if lvl == 'WARNING')
+
+
+def _voc_object(name, box, difficult=None):
+    d = '' if difficult is None else f'<difficult>{difficult}</difficult>'
+    coords = ''.join(f'<{k}>{v}</{k}>' for k, v in zip(('xmin', 'ymin', 'xmax', 'ymax'), box))
+    return f'<object><name>{name}</name>{d}<bndbox>{coords}</bndbox></object>'
+
+
+def test_voc_boxes_checked_at_their_bounds_and_skipped_classes_counted(tmp_path):
+    from mobilebench.datasets.voc import VOCDataset
+    fix = ('. VOC boxes must satisfy 0 <= xmin < xmax <= width and 0 <= ymin < ymax <= height; fix the box (or '
+           '<size>) or delete the object.')
+    # 0 is accepted (0-based exports); x up to the width 40, y up to the height 30
+    root, base = _voc_tree(tmp_path, objects=_voc_object('person', (0, 0, 40, 30)))
+    assert _voc_dataset(root).get_data_info(0)['instances'][0]['bbox'] == [-1, -1, 39, 29]
+    xml = f"'{base}/Annotations/000001.xml'"
+    for box, problem in (((-1, 2, 10, 12), 'has a negative coordinate'),
+                         ((1, 5, 10, 5), 'is inverted or empty (xmax <= xmin or ymax <= ymin)'),
+                         ((1, 2, 41, 12), 'extends outside the 40x30 image (<size>)')):
+        root, base = _voc_tree(tmp_path, objects=_voc_object('car', box) + _voc_object('person', (1, 1, 2, 2)))
+        with pytest.raises(ValueError) as err:
+            _voc_dataset(root)
+        assert str(err.value) == (f'VOCDataset: {xml}: <object> #0 (car) box (xmin, ymin, xmax, ymax) = '
+                                  f'({box[0]}, {box[1]}, {box[2]}, {box[3]}) {problem}{fix}')
+    # objects of classes outside metainfo: one warning, by class (most first), with the image left empty
+    objects = ''.join(_voc_object(n, (1, 1, 5, 5)) for n in ('gremlin', 'unicorn', 'gremlin'))
+    root, base = _voc_tree(tmp_path, objects=objects)
+    with MMLogCapture() as log:
+        ds = _voc_dataset(root)
+    assert ds.get_data_info(0)['instances'] == []
+    assert [m for lvl, m in log.lines if lvl == 'WARNING' and 'skipped' in m] == [
+        f"{VOCDataset.__name__}: skipped 3 objects of 2 classes that are not in metainfo[\"classes\"] ('gremlin': 2, "
+        f"'unicorn': 1); 1 of 1 images have no object left (e.g. {xml}) and are dropped from training by "
+        f"filter_cfg.filter_empty_gt. If these classes should be detected, add them to metainfo=dict(classes=...) "
+        f"(and the head's num_classes)."]
+
+
+# ============================================================================ face/verification.py
+# 10 pairs, one per fold: same pairs at squared distances 0.1 .. 0.5, different pairs at 1.1 .. 1.5
+_VER_DIST = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 1.1, 1.2, 1.3, 1.4, 1.5])
+_VER_SAME = np.array([True] * 5 + [False] * 5)
+
+
+def test_verification_folds_distances_and_normalisation_by_hand():
+    from mobilebench.face import verification as v
+    splits = v.kfold_splits(23, 10)  # 23 = 3 * 3 + 7 * 2: the first three folds hold 3 pairs
+    assert [t.tolist() for _, t in splits[:4]] == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10]]
+    assert splits[9][1].tolist() == [21, 22] and splits[1][0].tolist() == [0, 1, 2] + list(range(6, 23))
+    assert v.fold_ids(12, 5).tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert [t.tolist() for _, t in v.kfold_splits(10)] == [[i] for i in range(10)]  # n == n_folds is enough
+    with pytest.raises(ValueError) as err:
+        v.kfold_splits(9, 10)
+    assert str(err.value) == '9 pairs cannot be split into 10 folds; need at least 10 pairs'
+    assert v.pair_distances([[1, 2], [0, 0]], [[4, 6], [1, 1]]).tolist() == [25.0, 2.0]  # 3^2 + 4^2; 1 + 1
+    out = v.l2_normalize(np.array([[3.0, 4.0], [0.0, 0.0], [1e-13, 0.0]]))
+    assert out.tolist() == [[0.6, 0.8], [0.0, 0.0], [pytest.approx(0.1), 0.0]]  # divided by max(norm, 1e-12)
+    assert v.l2_normalize(np.array([[1e-13, 0.0]]), eps=1e-14).tolist() == [[1.0, 0.0]]
+    # float32 embeddings (what the models give) are normalised in float64
+    out32 = v.l2_normalize(np.array([[1.0, 2.0, 2.0]], np.float32))
+    assert out32.dtype == np.float64 and out32.tolist() == [[1 / 3, 2 / 3, 2 / 3]]
+
+
+@pytest.mark.parametrize('fn', ['calculate_roc', 'calculate_roc_loop'])
+def test_verification_roc_by_hand(fn):
+    """Thresholds [0, 0.6, 2]: 0 accepts nothing, 0.6 every same pair, 2 everything. Every training fold is best
+    at 0.6, which classifies each held-out pair correctly. TPR per threshold over the test folds: the five
+    same-pair folds give 0, 1, 1, the five others 0 (no positives): means [0, 0.5, 0.5]; FPR: [0, 0, 0.5]. A
+    distance equal to a threshold is not accepted (dist < threshold)."""
+    from mobilebench.face import verification as v
+    roc = getattr(v, fn)(_VER_DIST, _VER_SAME, thresholds=np.array([0.0, 0.6, 2.0]))
+    assert roc['accuracy'].tolist() == [1.0] * 10 and roc['best_thresholds'].tolist() == [0.6] * 10
+    assert roc['tpr'].tolist() == [0.0, 0.5, 0.5] and roc['fpr'].tolist() == [0.0, 0.0, 0.5]
+    roc = getattr(v, fn)(np.full(10, 0.5), _VER_SAME, thresholds=np.array([0.5, 0.75]))
+    assert roc['tpr'].tolist() == [0.0, 0.5] and roc['fpr'].tolist() == [0.0, 0.5]
+    # 5 folds of 2 pairs (a same and a different pair each): accuracy on 2 pairs per fold
+    dist = np.array([0.1, 1.1, 0.2, 1.2, 0.3, 0.25, 0.4, 1.4, 0.5, 1.5])
+    same = np.array([True, False] * 5)
+    roc = getattr(v, fn)(dist, same, thresholds=np.array([0.0, 0.22, 0.6, 0.7, 2.0]), n_folds=5)
+    # training on 4 folds (8 pairs): 0.22 accepts only the same pairs below it (at most 5 of 8 right), 0.6 and 0.7
+    # accept every same pair and the 0.25 different pair (7 or 8 of 8) and tie: the first, 0.6, is chosen. Fold 2
+    # holds (0.3 same, 0.25 different): 0.6 accepts both, 1 of 2 right; every other held-out pair is right
+    assert roc['best_thresholds'].tolist() == [0.6] * 5
+    assert roc['accuracy'].tolist() == [1.0, 1.0, 0.5, 1.0, 1.0]
+
+
+@pytest.mark.parametrize('fn', ['calculate_val', 'calculate_val_loop'])
+def test_verification_tar_at_far_by_hand(fn):
+    """Thresholds [0, 0.6, 1.25, 2], FAR target 0.5, one pair per fold. A same-pair fold trains on 5 different
+    pairs: FAR [0, 0, 0.4, 1], the target is crossed between 1.25 (0.4) and 2 (1): threshold 1.25 + 0.75 *
+    0.1 / 0.6 = 1.375, its same pair is accepted (TAR 1). Different pair 1.1 or 1.2 held out: FAR at 1.25 is 1/4,
+    threshold 1.25 + 0.75 * 0.25 / 0.75 = 1.5, which accepts it (FAR 1). 1.3, 1.4, 1.5 held out: FAR at 1.25 is
+    2/4 = the target: threshold 1.25, which rejects it. TAR [1] * 5 + [0] * 5: mean 0.5, std 0.5; FAR mean 0.2."""
+    from mobilebench.face import verification as v
+    out = getattr(v, fn)(_VER_DIST, _VER_SAME, 0.5, thresholds=np.array([0.0, 0.6, 1.25, 2.0]))
+    assert out == dict(val_mean=pytest.approx(0.5), val_std=pytest.approx(0.5), far_mean=pytest.approx(0.2))
+    # labels given as 0 / 1 integers mean the same
+    out = getattr(v, fn)(list(_VER_DIST), [int(x) for x in _VER_SAME], 0.5, thresholds=np.array([0.0, 0.6, 1.25, 2.0]))
+    assert out == dict(val_mean=pytest.approx(0.5), val_std=pytest.approx(0.5), far_mean=pytest.approx(0.2))
+    # a target no training fold reaches: threshold 0, nothing accepted
+    out = getattr(v, fn)(_VER_DIST, _VER_SAME, 1.5, thresholds=np.array([0.0, 0.6, 1.25, 2.0]))
+    assert out == dict(val_mean=0.0, val_std=0.0, far_mean=0.0)
+
+
+def test_verification_threshold_interpolation_by_hand():
+    from mobilebench.face import verification as v
+    thr = np.array([0.0, 1.0, 2.0, 3.0])
+    far = np.array([[0.0, 0.0, 0.5, 1.0],   # 0.25: between 1 (0) and 2 (0.5): 1.5
+                    [0.0, 0.5, 0.5, 1.0],   # 0.5 is first reached at 1: between 0 (0) and 1 (0.5): 1.0
+                    [0.6, 0.8, 0.9, 1.0],   # reached at the first threshold already: 0
+                    [0.0, 0.1, 0.2, 0.2]])  # never reached: 0
+    for target, expected in ((0.25, [1.5, 0.5, 0.0, 0.0]), (0.5, [2.0, 1.0, 0.0, 0.0])):
+        assert v._thresholds_for_far(far, thr, target).tolist() == pytest.approx(expected)
+        assert [v._threshold_for_far_loop(row, thr, target) for row in far] == pytest.approx(expected)
+    # a 1-D FAR row is one fold
+    assert v._thresholds_for_far(far[0], thr, 0.25).tolist() == [1.5]
+
+
+def test_verification_without_both_kinds_of_pairs_is_nan():
+    from mobilebench.face import verification as v
+    for same in (np.ones(10, bool), np.zeros(10, bool)):
+        with pytest.warns(UserWarning, match='^TAR@FAR needs both positive and negative pairs; reporting NaN$'):
+            out = v.calculate_val(_VER_DIST, same)
+        assert all(np.isnan(x) for x in out.values()) and set(out) == {'val_mean', 'val_std', 'far_mean'}
+        out = v.calculate_val_loop(_VER_DIST, same)
+        assert all(np.isnan(x) for x in out.values()) and set(out) == {'val_mean', 'val_std', 'far_mean'}
+
+
+def test_leaderboard_flags_ranks_intervals_and_published_rows(monkeypatch):
+    from scipy import stats
+
+    from mobilebench.benchmark import table as T
+    assert T.competition_ranks([0.5, 0.7, 0.7, 0.1]) == [3, 1, 1, 4]
+    assert T.competition_ranks([0.5, 0.7, 0.7, 0.1], higher_is_better=False) == [2, 3, 3, 1]
+    assert T.competition_ranks([]) == []
+    for comp, conf in ((None, 0.95), (dict(confidence=0.9), 0.9), (dict(confidence=1.0), 0.95),
+                       (dict(confidence=0.0), 0.95), (dict(confidence='x'), 0.95),
+                       (dict(confidence=float('nan')), 0.95),
+                       ('0.9', 0.95)):
+        assert T.confidence_of(dict(comparisons=comp)) == conf
+    # flags: "no better" counts v <= u (higher is better) or v >= u (lower is better); degenerate from 0.5 up
+    recs = [dict(metrics={'m': 0.5, 'lfw/degenerate': 0.5, 'agedb/degenerate': 1.0}, untrained_metrics={'m': 0.5}),
+            dict(metrics={'m': 0.6, 'cfp/degenerate': 0.49, 'agedb/degenerate': 1.0, 'x/degenerate': float('nan')},
+                 untrained_metrics={'m': 0.1}),
+            dict(metrics={'m': 0.7})]
+    degenerate = ['degenerate outputs: agedb/degenerate (2 of 3 runs)',
+                  'degenerate outputs: lfw/degenerate (1 of 3 runs)']
+    assert T.run_flags(recs, 'm', True) == ['no better than untrained (1 of 3 runs)'] + degenerate
+    assert T.run_flags(recs, 'm', False) == ['no better than untrained (2 of 3 runs)'] + degenerate
+    assert T.run_flags(recs[2:], 'm', True) == []
+
+    def published_rows(key):
+        assert key == 'k'
+        return [dict(backbone='P1', source='paper Table 3', dataset='VOC', metrics={'m': 0.7}, madds_m=100.0,
+                     params_m=2.0, convention='mxnet'),
+                dict(backbone='P2', source='published', dataset='VOC', metrics={'m': 0.8}, madds_m=None, params_m=None,
+                     convention=None),
+                dict(backbone='P3', source='upstream mmdet', dataset='COCO', metrics={'other': 1.0}, madds_m=1.0,
+                     params_m=1.0, convention=None)]
+
+    monkeypatch.setattr(T, 'published_rows', published_rows)
+    tdef = dict(metric='m', higher_is_better=True, published_key='k')
+    shown, left = T.published_for_task(tdef)
+    assert [p['backbone'] for p in shown] == ['P1', 'P2'] and [p['backbone'] for p in left] == ['P3']
+    cx = lambda madds, by: dict(madds=madds, params=1e6, by_convention=by)  # noqa: E731
+    runs = [dict(task='t', backbone='a', metrics={'m': v}, complexity=cx(300e6, {'mxnet': dict(madds=310e6)}))
+            for v in (0.5, 0.6, 0.7)]
+    runs += [dict(task='t', backbone='b', metrics={'m': 0.9}, complexity=cx(200e6, {'mxnet': dict(madds=210e6)})),
+             dict(task='t', backbone='c', metrics={}), dict(task='u', backbone='a', metrics={'m': 1.0})]
+    data = dict(tasks=dict(t=tdef), runs=runs, comparisons=dict(confidence=0.9))
+    rows = T.task_rows(data, 't')
+    assert [(r['backbone'], r['source'], r['rank']) for r in rows] == [
+        ('b', 'reproduced', 1), ('a', 'reproduced', 2), ('c', 'reproduced', None),
+        ('P1', 'published: paper Table 3 (VOC)', None), ('P2', 'published (VOC)', None)]
+    b, a = rows[0], rows[1]
+    half = stats.t.ppf(0.95, 2) * 0.1 / np.sqrt(3)  # Student t, 90 %, 3 seeds of std 0.1
+    assert a['value'] == pytest.approx(0.6) and a['value_half'] == pytest.approx(half)
+    assert (a['value_low'], a['value_high']) == pytest.approx((0.6 - half, 0.6 + half))
+    assert (a['seeds'], a['value_n'], a['confidence'], a['test'], a['test_note']) == (3, 3, 0.9, None, 'not analysed')
+    assert (b['value_half'], b['value_low'], b['value_high'], b['value_n']) == (None, None, None, 1)
+    assert (rows[2]['value'], rows[2]['value_n'], rows[2]['seeds']) == (None, 0, 1)
+    p1 = rows[3]
+    assert (p1['value'], p1['test_note'], p1['flags'], p1['seeds'], p1['madds_m'], p1['confidence']) == \
+        (0.7, 'single published value', [], None, 100.0, 0.9)
+    # plotted in the published convention when every reproduced row was counted in it too
+    convention, mine, pub = T.plot_points(data, 't')
+    assert convention == 'mxnet' and [p['backbone'] for p in pub] == ['P1']
+    assert [(r['backbone'], r['madds_m']) for r in mine] == [('b', pytest.approx(210.0)), ('a', pytest.approx(310.0))]
+    data['runs'][3]['complexity'] = cx(200e6, {})  # b was not counted in mxnet: true MAdds, P1 left out
+    convention, mine, pub = T.plot_points(data, 't')
+    assert convention == 'true' and pub == [] and [r['madds_m'] for r in mine] == pytest.approx([200.0, 300.0])
+
+
+def test_voc_object_fields_difficult_and_messages(tmp_path):
+    # difficult: absent or empty -> 0, "1" -> 1 (ignored in evaluation)
+    objects = (_voc_object('person', (1, 1, 10, 10)) + _voc_object('car', (2, 2, 12, 12), difficult='')
+               + _voc_object('dog', (3, 3, 13, 13), difficult='1') + _voc_object('cat', (4, 4, 14, 14), difficult='0'))
+    root, base = _voc_tree(tmp_path, objects=objects)
+    inst = _voc_dataset(root).get_data_info(0)['instances']
+    assert [(i['bbox'], i['ignore_flag']) for i in inst] == [([0, 0, 9, 9], 0), ([1, 1, 11, 11], 0),
+                                                            ([2, 2, 12, 12], 1), ([3, 3, 13, 13], 0)]
+    xml = f"'{base}/Annotations/000001.xml'"
+    bad_name = ('<object><name>{}</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox>'
+                '</object>')
+    for obj, message in (
+            (bad_name.format('  '), f'VOCDataset: {xml}: <object> #0 has no <name> (class).'),
+            (bad_name.replace('<name>{}</name>', '<name/>'), f'VOCDataset: {xml}: <object> #0 has no <name> (class).'),
+            (_voc_object('person', ('  ', 1, 5, 5)),
+             f'VOCDataset: {xml}: <object> #0 (person) has no <xmin>; every object needs <bndbox> with <xmin>, '
+             f'<ymin>, <xmax>, <ymax>.'),
+            (_voc_object('person', ('abc', 1, 5, 5)), f"VOCDataset: {xml}: <object> #0 (person) <xmin> is 'abc', not a "
+                                                      f'number.')):
+        root, base = _voc_tree(tmp_path, objects=obj)
+        with pytest.raises(ValueError) as err:
+            _voc_dataset(root)
+        assert str(err.value) == message
+
+
+def test_voc_min_box_size_ignores_small_boxes_in_training_only(tmp_path):
+    """filter_cfg bbox_min_size 5: mmdet's legacy boxes are the 1-based pixel coordinates minus 1; a box is ignored
+    when its width x2 - x1 or its height y2 - y1 is below 5."""
+    boxes = [((1, 1, 6, 20), 0),    # [0, 0, 5, 19]: w 5, h 19
+             ((1, 1, 5, 20), 1),    # w 4
+             ((1, 1, 20, 6), 0),    # h 5
+             ((1, 1, 20, 5), 1),    # h 4
+             ((10, 1, 14, 20), 1),  # [9, 0, 13, 19]: w 4 (not 13 + 9, not 19 - 9, not 13 - 0)
+             ((1, 10, 20, 14), 1)]  # [0, 9, 19, 13]: h 4
+    root, base = _voc_tree(tmp_path, objects=''.join(_voc_object('person', b) for b, _ in boxes))
+    train = _voc_dataset(root, test_mode=False, filter_cfg=dict(bbox_min_size=5, filter_empty_gt=False))
+    assert [i['ignore_flag'] for i in train.get_data_info(0)['instances']] == [f for _, f in boxes]
+    test = _voc_dataset(root, test_mode=True, filter_cfg=dict(bbox_min_size=5))
+    assert [i['ignore_flag'] for i in test.get_data_info(0)['instances']] == [0] * 6
+    root, base = _voc_tree(tmp_path, objects='<object><name>person</name></object>')
+    with pytest.raises(ValueError) as err:
+        _voc_dataset(root)
+    assert str(err.value) == f"VOCDataset: '{base}/Annotations/000001.xml': <object> #0 (person) has no <bndbox>."
