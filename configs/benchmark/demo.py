@@ -11,7 +11,7 @@
 name = 'demo'
 # One seed keeps `make demo` under 15 minutes on 2 cores; its verdicts come from the paired bootstrap over
 # the test items. Two seeds of every (task, backbone) (70 runs, seed intervals as well) take about 20 minutes
-# (measured: 21 min 27 s, every run above its untrained score):
+# (measured with other work on the machine: 21 min 27 s, every run above its untrained score):
 #   make demo DEMO_ARGS='--cfg-options seeds=[0,1]'
 # (schedules halved to fit 15 minutes left SSDLite, pose, ArcFace and re-ID runs at their untrained score)
 seeds = [0]
