@@ -1000,6 +1000,19 @@ _COMPAT_PICKLE_HINT = ('pickled data files are read with a restricted unpickler 
                        'data. The file is not plain data (corrupt or malicious); nothing was executed.')
 
 
+def _installed_over_a_stand_in(monkeypatch, handler_cls, install, marker):
+    """Install a compat shim over a stand-in ``load_from_fileobj`` that fails if it is ever called; return the
+    installed reader (checked to be the shim: a new function carrying ``marker``)."""
+    def stand_in(self, file, **kwargs):
+        raise AssertionError('the unprotected reader ran')
+
+    monkeypatch.setattr(handler_cls, 'load_from_fileobj', stand_in)
+    install()
+    reader = handler_cls.load_from_fileobj
+    assert reader is not stand_in and getattr(reader, marker) is True
+    return reader
+
+
 def test_compat_pickle_shim_reads_plain_data_and_names_the_file(tmp_path, monkeypatch):
     import io
     import pickle
@@ -1010,13 +1023,8 @@ def test_compat_pickle_shim_reads_plain_data_and_names_the_file(tmp_path, monkey
     from mobilebench import compat
     from mobilebench.safe_pickle import UnsafePickleError
 
-    def unrestricted(self, file, **kwargs):
-        raise AssertionError('the unrestricted reader ran')
-
-    monkeypatch.setattr(PickleHandler, 'load_from_fileobj', unrestricted)
-    compat._restricted_mmengine_pickle_files()
-    reader = PickleHandler.load_from_fileobj
-    assert reader is not unrestricted and reader._mobilebench_restricted is True
+    reader = _installed_over_a_stand_in(monkeypatch, PickleHandler, compat._restricted_mmengine_pickle_files,
+                                        '_mobilebench_restricted')
     handler = PickleHandler()
     assert handler.load_from_fileobj(io.BytesIO(pickle.dumps({'a': [1, 2.5]}, protocol=2))) == {'a': [1, 2.5]}
     # protocol 2 as Python 2 writes a str: SHORT_BINSTRING b'\xe9\xe8'; pickle's encoding / errors pass through
@@ -1060,13 +1068,7 @@ def test_compat_yaml_shim_uses_the_safe_loader_whatever_the_caller_passes(monkey
 
     from mobilebench import compat
 
-    def unsafe(self, file, **kwargs):
-        raise AssertionError('the full loader ran')
-
-    monkeypatch.setattr(YamlHandler, 'load_from_fileobj', unsafe)
-    compat._safe_mmengine_yaml_files()
-    reader = YamlHandler.load_from_fileobj
-    assert reader is not unsafe and reader._mobilebench_safe is True
+    reader = _installed_over_a_stand_in(monkeypatch, YamlHandler, compat._safe_mmengine_yaml_files, '_mobilebench_safe')
     handler = YamlHandler()
     assert handler.load_from_fileobj(io.StringIO('a: [1, 2]\nb: x\n')) == {'a': [1, 2], 'b': 'x'}
     gadget = 'hook: !!python/object/apply:os.system ["true"]\n'
