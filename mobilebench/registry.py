@@ -21,4 +21,5 @@ TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS, scope='mobilebenc
                       locations=['mobilebench.datasets', 'mobilebench.face'])
 METRICS = Registry('metric', parent=MMENGINE_METRICS, scope='mobilebench',
                    locations=['mobilebench.face', 'mobilebench.reid'])
-HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='mobilebench', locations=['mobilebench.reid'])
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='mobilebench',
+                 locations=['mobilebench.hooks', 'mobilebench.reid'])

@@ -274,8 +274,19 @@ def test_voc_map_identity_and_resamples_equal_mmdet_eval_map(tmp_path, eval_mode
     from mmdet.evaluation import VOCMetric, eval_map
     rng = np.random.default_rng(5)
     samples = _voc_samples(rng)
+    # two classes without a counted ground-truth box: 'd' only among the detections (false positives), 'e' only
+    # as an ignored box; eval_map leaves both out of the mean, and so must every resample
+    for i in (3, 11):
+        p = samples[i]['pred_instances']
+        p['bboxes'] = torch.cat([p['bboxes'], torch.tensor([[5., 5., 60., 60.]])])
+        p['scores'] = torch.cat([p['scores'], torch.tensor([0.9])])
+        p['labels'] = torch.cat([p['labels'], torch.tensor([3])])
+        ign = samples[i + 1]['ignored_instances']
+        ign['bboxes'] = torch.cat([ign['bboxes'].reshape(-1, 4), torch.tensor([[10., 10., 50., 50.]])])
+        ign['labels'] = torch.cat([ign['labels'].reshape(-1).long(), torch.tensor([4])])
     metric = VOCMetric(iou_thrs=[0.5, 0.75], eval_mode=eval_mode)
-    metric.dataset_meta = dict(classes=('a', 'b', 'c'), dataset_type='VOC2007' if eval_mode == '11points' else 'x')
+    metric.dataset_meta = dict(classes=('a', 'b', 'c', 'd', 'e'),
+                               dataset_type='VOC2007' if eval_mode == '11points' else 'x')
     reported = _evaluate_and_dump(metric, samples, tmp_path / 'voc.npz')
     path = str(tmp_path / 'voc.npz')
     assert available_metrics(path) == ['pascal_voc/mAP', 'pascal_voc/AP50', 'pascal_voc/AP75']
@@ -283,7 +294,7 @@ def test_voc_map_identity_and_resamples_equal_mmdet_eval_map(tmp_path, eval_mode
     assert m.name == 'pascal_voc/mAP' and m.n == 30 and m(np.arange(30)) == reported['pascal_voc/mAP']
     ap50 = load_item_metric(path, 'pascal_voc/AP50')
     assert ap50(np.arange(30)) == reported['pascal_voc/AP50']
-    anns, dets = zip(*metric_results(samples, 3))
+    anns, dets = zip(*metric_results(samples, 5))
     for idx in _resamples(30, rng, count=2):  # each eval_map call starts a process pool: few calls
         ref = [eval_map([dets[i] for i in idx], [anns[i] for i in idx], iou_thr=t, eval_mode=eval_mode,
                         use_legacy_coordinate=True, nproc=1, logger='silent')[0] for t in (0.5, 0.75)]

@@ -110,6 +110,8 @@ def test_benchmark_config_schema(tmp_path, monkeypatch):
         f'tasks = dict(t=dict({task}))\njobs = 0': r'`jobs` = 0 must be an integer >= 1',
         f'tasks = dict(t=dict({task}))\nlatency = dict(repeats=0)': r'latency: `repeats` = 0 must be an integer >= 1',
         f'tasks = dict(t=dict({task}))\nslurm = dict(gpus=8)': r'slurm: unknown key `gpus`',
+        f'tasks = dict(t=dict({task}))\nmemory_format = "nhwc"': r"`memory_format` = 'nhwc' must be 'channels_last'",
+        f'tasks = dict(t=dict({task}, memory_format="NCHW"))': r"tasks.t: `memory_format` = 'NCHW' must be",
         f'tasks = dict(t=dict({task}))\nmeasure_untrained = "no"':
             r'`measure_untrained` = \'no\' must be True or False',
         "tasks = dict(t=dict(template=_dir + 'toy_task.py', metric='toy/accuracy', input_shape=(16, 16)))":

@@ -343,8 +343,11 @@ class _VOCMatches:
         det = np.hstack([a['det_bboxes'], a['det_scores'][:, None]])  # (D, 5) like VOCMetric's per-class dets
         gt_img, gt_lab, gt_ign, gt_box = a['gt_image'], a['gt_labels'], a['gt_ignore'].astype(bool), a['gt_bboxes']
         # per class: dets in image order (VOCMetric keeps each image's detections of a class in their order)
+        # classes without a ground-truth box in the whole set are left out: eval_map averages only classes
+        # with a box, and no resample of the images can give them one (VOC-format subsets often use a few
+        # of the 20 classes; the bootstrap then loops over those only)
         self.cls = []
-        for c in range(self.num_classes):
+        for c in np.unique(gt_lab[~gt_ign]).tolist():
             d_sel = np.flatnonzero(det_lab == c)
             d_sel = d_sel[np.argsort(det_img[d_sel], kind='stable')]
             counts = np.bincount(det_img[d_sel], minlength=n)

@@ -65,6 +65,14 @@ def untrained_mode(v):
 untrained_mode.doc = "bool or 'first_seed'"
 
 
+def memory_format(v):
+    return None if v in ('channels_last', 'contiguous') else \
+        "must be 'channels_last' (NHWC weights, faster depthwise convolutions on CPU) or 'contiguous' (NCHW)"
+
+
+memory_format.doc = "'channels_last' or 'contiguous'"
+
+
 def is_str(v):
     return None if isinstance(v, str) and v else 'must be a non-empty string'
 
@@ -204,6 +212,7 @@ TASK_KEYS: Dict[str, Callable] = dict(
     slurm=is_dict,
     backbones=str_list,  # optional subset of the benchmark's backbone names this task runs
     pretrain=optional(is_str),  # the task whose runs provide this task's backbone weights (chain)
+    memory_format=memory_format,  # this task's layout (default: the config's `memory_format`)
 )
 TASK_REQUIRED = ('template', 'metric', 'input_shape')
 
@@ -222,6 +231,7 @@ TOP_KEYS: Dict[str, Callable] = dict(
     run_timeout_s=optional(positive_number),
     jobs=int_at_least(1),
     preload=is_bool,  # local runs fork from a process that imported the stack once (benchmark.preload)
+    memory_format=memory_format,  # model layout of every run (mobilebench.MemoryFormatHook); default: as built
     slurm=is_dict,
     deploy=optional(is_dict),
     comparisons=is_dict,

@@ -62,6 +62,8 @@ class RunSpec:
         seed: ``randomness.seed`` of the run.
         seed_in_id: the sweep has several seeds: the run id ends with ``__s<seed>``.
         slurm: Slurm resources of the run (the config's ``slurm`` updated by the task's ``slurm``).
+        memory_format: ``'channels_last'`` / ``'contiguous'``: the composed config gets a
+            ``mobilebench.MemoryFormatHook`` that puts the model in that layout (None: no hook, PyTorch's default).
     """
     task: str
     backbone: str
@@ -78,6 +80,7 @@ class RunSpec:
     seed: int = 0
     seed_in_id: bool = False
     slurm: Dict = field(default_factory=dict)
+    memory_format: Optional[str] = None
 
     @property
     def run_id(self) -> str:
@@ -202,7 +205,8 @@ def plan_runs(bench: Config, path: str = 'benchmark config', only: Optional[Sequ
                     higher_is_better=bool(task.get('higher_is_better', True)),
                     checkpoint=checkpoints.get(f'{task_name}/{bb["name"]}'),
                     rewrite=[dict(r) for r in task.get('rewrite', [])], seed=seed,
-                    seed_in_id=len(seeds) > 1, slurm=slurm))
+                    seed_in_id=len(seeds) > 1, slurm=slurm,
+                    memory_format=task.get('memory_format', bench.get('memory_format'))))
     unknown = sorted(set(checkpoints) - {f'{r.task}/{r.backbone}' for r in runs})
     if unknown:
         raise BenchmarkConfigError(f'{path}: checkpoints {unknown} name no planned run; keys are '
@@ -234,6 +238,9 @@ def compose_run(run: RunSpec) -> Config:
         cfg = compose_config(run.template, run.backbone_file, overrides)
     if run.rewrite:
         cfg = Config(apply_rewrites(cfg.to_dict(), run.rewrite, f'tasks.{run.task}.rewrite'), filename=cfg.filename)
+    if run.memory_format:
+        hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') != 'mobilebench.MemoryFormatHook']
+        cfg.custom_hooks = hooks + [dict(type='mobilebench.MemoryFormatHook', memory_format=run.memory_format)]
     return cfg
 
 
