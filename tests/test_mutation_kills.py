@@ -1485,6 +1485,61 @@ def _voc_dataset(root, **kwargs):
     return DATASETS.build(cfg)
 
 
+def test_voc_reads_through_the_storage_backend_of_backend_args(tmp_path):
+    """With ``backend_args`` (object storage: petrel, an HTTP or in-house backend) every read of the dataset (image
+    list, XML, the image for a missing <size>) goes through that backend: a root that is no local path works."""
+    from mmengine.fileio import register_backend
+    from mmengine.fileio.backends import LocalBackend
+    reads = []
+
+    class MemBackend(LocalBackend):
+        """``mem://...`` paths served from ``tmp_path`` (a stand-in for a remote store), reads recorded."""
+
+        def _local(self, filepath):
+            assert str(filepath).startswith('mem://'), filepath
+            return str(tmp_path / str(filepath)[len('mem://'):])
+
+        def get(self, filepath):
+            reads.append(str(filepath))
+            return super().get(self._local(filepath))
+
+        def get_text(self, filepath, encoding='utf-8'):
+            reads.append(str(filepath))
+            return super().get_text(self._local(filepath), encoding)
+
+        def exists(self, filepath):
+            return super().exists(self._local(filepath))
+
+    class JoinOnly(LocalBackend):
+        """What a ``mem://`` path finds without backend_args: mmengine's BaseDataset joins data_root and ann_file
+        by the path's prefix; any read this way is a read that ignored ``backend_args``."""
+
+        def get(self, filepath):
+            raise AssertionError(f'read without backend_args: {filepath}')
+
+        get_text = exists = isfile = isdir = get
+
+    register_backend('mobilebench_test_mem', MemBackend, force=True)
+    register_backend('mobilebench_test_mem_join', JoinOnly, force=True, prefixes='mem')
+    objects = '<object><name>person</name><bndbox><xmin>2</xmin><ymin>3</ymin><xmax>20</xmax><ymax>25</ymax>' \
+              '</bndbox></object>'
+    _voc_tree(tmp_path, objects=objects, size='')  # no <size>: the image is read for it
+    ds = _voc_dataset('mem://VOCdevkit', backend_args=dict(backend='mobilebench_test_mem'))
+    info = ds.get_data_info(0)
+    image = 'mem://VOCdevkit/VOC2007/JPEGImages/000001.jpg'
+    assert (info['img_path'], info['height'], info['width']) == (image, 30, 40)
+    assert info['instances'][0]['bbox'] == [1, 2, 19, 24] and info['img_id'] == '000001'  # VOC's 1-based pixels
+    assert reads == ['mem://VOCdevkit/VOC2007/ImageSets/Main/test.txt',
+                     'mem://VOCdevkit/VOC2007/Annotations/000001.xml', image]
+    # a missing annotation: the message names the file, the image id and the list it came from
+    (tmp_path / 'VOCdevkit/VOC2007/Annotations/000001.xml').unlink()
+    with pytest.raises(FileNotFoundError) as err:
+        _voc_dataset('mem://VOCdevkit', backend_args=dict(backend='mobilebench_test_mem'))
+    assert str(err.value).startswith("VOCDataset: annotation 'mem://VOCdevkit/VOC2007/Annotations/000001.xml' of image "
+                                     "id '000001' (listed in 'mem://VOCdevkit/VOC2007/ImageSets/Main/test.txt') not "
+                                     "found. Expected layout:")
+
+
 def test_voc_size_from_the_image_when_the_xml_has_none(tmp_path):
     for size in ('', '<size><width>0</width><height>0</height></size>'):  # none, or 0 x 0 as some exporters write
         root, base = _voc_tree(tmp_path, size=size)
