@@ -1540,6 +1540,43 @@ def test_voc_reads_through_the_storage_backend_of_backend_args(tmp_path):
                                      "found. Expected layout:")
 
 
+def test_voc_size_from_the_xml_wins_and_bad_sizes_fall_back_or_fail(tmp_path):
+    """<size> is the image size when it holds two positive numbers (even if the image file disagrees, as mmdet
+    reads it); a missing or non-positive side falls back to the decoded image (30 x 40 here); a size that is no
+    number is an error naming the file and the field. The data info has exactly mmdet's keys."""
+    def info(size):
+        root, base = _voc_tree(tmp_path, size=size)
+        return _voc_dataset(root).get_data_info(0), base
+
+    def hw(size):
+        got, _ = info(size)
+        return got['height'], got['width']
+
+    got, base = info('<size><width>500</width><height>353</height><depth>3</depth></size>')
+    assert (got['height'], got['width']) == (353, 500)
+    assert set(got) == {'img_path', 'img_id', 'xml_path', 'height', 'width', 'instances', 'sample_idx'}
+    assert got['xml_path'] == f'{base}/Annotations/000001.xml'
+    assert hw('<size><width>1</width><height>1</height></size>') == (1, 1)  # 1 pixel is a size
+    for size in ('<size><width>0</width><height>5</height></size>', '<size><width>5</width><height>0</height></size>',
+                 '<size><width>7</width></size>', '<size><height>7</height></size>'):
+        assert hw(size) == (30, 40), size
+    xml = f"'{base}/Annotations/000001.xml'"
+    for field, size in (('width', '<size><width>abc</width><height>5</height></size>'),
+                        ('height', '<size><width>5</width><height>x5</height></size>')):
+        with pytest.raises(ValueError) as err:
+            info(size)
+        bad = 'abc' if field == 'width' else 'x5'
+        assert str(err.value) == f"VOCDataset: {xml}: <size> <{field}> is '{bad}', not a number."
+    # a missing image (check_images): the message names the image, the annotation and the lookup rule
+    root, base = _voc_tree(tmp_path)
+    (base / 'JPEGImages' / '000001.jpg').unlink()
+    with pytest.raises(FileNotFoundError) as err:
+        _voc_dataset(root)
+    assert str(err.value) == (f"VOCDataset: image '{base}/JPEGImages/000001.jpg' not found (annotation {xml}). "
+                              'Images are looked up as <sub_data_root>/JPEGImages/<id>.jpg from the image id, not '
+                              'from the XML <filename>; set img_subdir / img_suffix if your layout differs.')
+
+
 def test_voc_size_from_the_image_when_the_xml_has_none(tmp_path):
     for size in ('', '<size><width>0</width><height>0</height></size>'):  # none, or 0 x 0 as some exporters write
         root, base = _voc_tree(tmp_path, size=size)
