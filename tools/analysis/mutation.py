@@ -479,7 +479,9 @@ def main(argv=None):
     p.add_argument('--modules', nargs='+', choices=list(BY_NAME), help='modules to run (default: all)')
     p.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'mutation'))
     p.add_argument('--doc', default=osp.join(REPO, 'docs', 'mutation.md'))
-    p.add_argument('--jobs', type=int, default=1, help='mutmut worker processes')
+    p.add_argument('--jobs', type=int, default=1,
+                   help='mutmut worker processes (keep 1: with 2, mutmut 3.8.1 recorded mutants that fail every '
+                        'test as survivors; docs/mutation.md)')
     p.add_argument('--nice', type=int, default=19)
     p.add_argument('--retest-survivors', action='store_true',
                    help='rerun the mutants that survived the last run (and those that timed out or had no test)')
