@@ -1,9 +1,9 @@
 """``mobilebench.MemoryFormatHook``: keep the model's 4-D weights in a given memory format (``channels_last``).
 
 On CPU, PyTorch's depthwise convolutions are several times faster in ``channels_last`` (NHWC) than in the default
-NCHW layout, backward pass included (oneDNN's NHWC depthwise kernels against the generic NCHW path). Measured
-with ``torch.set_num_threads(1)`` on a 2-core AMD EPYC machine (torch 2.13 CPU), forward + backward of one
-depthwise convolution, batch 32:
+NCHW layout, backward pass included (both go through oneDNN; disabling it makes NCHW slower still). Measured
+with ``torch.set_num_threads(1)`` on a 2-core AMD EPYC machine (torch 2.13 CPU): one ``nn.Conv2d(c, c, k,
+groups=c)``, batch 32, the mean of 5 forward + backward passes after 2 warm-up passes:
 
 ========================  =======  =============
 depthwise conv            NCHW     channels_last
@@ -14,9 +14,10 @@ depthwise conv            NCHW     channels_last
 3x3, 72 ch, 14x14          3.0 ms   0.8 ms
 ========================  =======  =============
 
-and one training step of the demo task models (x0.5 backbones) 15-45 % faster (HBONet ArcFace at 112 px:
-0.49 s -> 0.29 s). The mobile backbones are built from depthwise convolutions, so the suite's CPU sweeps train in
-``channels_last`` (benchmark config key ``memory_format``).
+and one training step of the demo task models (x0.5 backbones, same batches) up to 45 % faster (HBONet ArcFace
+at 112 px: 0.49 s -> 0.29 s; YOLOv3 HBONet 0.26 s -> 0.195 s; TSN about the same). The mobile backbones are built
+from depthwise convolutions, so the demo sweep trains in ``channels_last`` (benchmark config key
+``memory_format``).
 
 Converting the weights is enough: a convolution whose weight is ``channels_last`` returns a ``channels_last``
 output, so the layout propagates through the network from the first layer on. The numbers are the same up to
