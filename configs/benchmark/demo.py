@@ -18,7 +18,7 @@ threads = 1  # per-run intra-op threads: no OpenMP oversubscription on a shared 
 jobs = 2  # runs side by side: jobs x threads = the 2 cores
 preload = True  # runs fork from one process that imported torch + the toolboxes once (~7 CPU-s per run saved)
 # NHWC weights: PyTorch's CPU depthwise convolutions (forward and backward) are 2-4x faster in channels_last, a
-# training step of the demo's models 15-45 % (mobilebench/hooks.py)
+# training step of the demo's models up to 45 % (mobilebench/hooks.py)
 memory_format = 'channels_last'
 
 _bb = 'configs/_base_/backbones/'
