@@ -1819,6 +1819,14 @@ def test_verification_tar_at_far_by_hand(fn):
     # a target no training fold reaches: threshold 0, nothing accepted
     out = getattr(v, fn)(_VER_DIST, _VER_SAME, 1.5, thresholds=np.array([0.0, 0.6, 1.25, 2.0]))
     assert out == dict(val_mean=0.0, val_std=0.0, far_mean=0.0)
+    # Two folds of two pairs, each training fold with a single different pair. Fold 0 = (0.5 same, 2.5 different)
+    # trains on fold 1 = (1.0 same, 2.0 different): FAR over thresholds [0, 1, 2, 3] is [0, 0, 0, 1/1], target
+    # 0.5 -> threshold 2 + 0.5 = 2.5; the different pair at exactly 2.5 is not accepted (dist < threshold), so
+    # FAR 0 and TAR 1. Fold 1 trains on fold 0: FAR [0, 0, 0, 1] again, threshold 2.5 accepts both of its pairs:
+    # TAR 1, FAR 1. Means: TAR 1 (std 0), FAR 0.5.
+    out = getattr(v, fn)([0.5, 2.5, 1.0, 2.0], [True, False, True, False], 0.5,
+                         thresholds=np.array([0.0, 1.0, 2.0, 3.0]), n_folds=2)
+    assert out == dict(val_mean=1.0, val_std=0.0, far_mean=0.5)
 
 
 def test_verification_threshold_interpolation_by_hand():

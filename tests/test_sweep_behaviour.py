@@ -48,10 +48,13 @@ def test_ctrl_c_leaves_the_run_interrupted_and_resumable(tmp_path, monkeypatch, 
     shows it as pending
     (interrupted, resumes)."""
     results = tmp_path / 'res'
-    bench = BENCH_2X2
-    if target == 'preloaded-run':  # the run is a fork of the preload server (mobilebench.benchmark.preload)
-        bench = tmp_path / 'preload.py'
-        bench.write_text(open(osp.join(ROOT, BENCH_2X2)).read() + '\npreload = True\n')
+    bench = tmp_path / 'bench.py'
+    # 1000 epochs: the run cannot finish between the moment the test sees it train and the SIGINT, however
+    # loaded the machine (with the toy task's 4 epochs it sometimes did, and its record was then 'ok')
+    bench.write_text(open(osp.join(ROOT, BENCH_2X2)).read()
+                     + "\ntasks['colours']['overrides'] = dict(train_cfg=dict(max_epochs=1000))\n"
+                     # the run is a fork of the preload server (mobilebench.benchmark.preload)
+                     + ('preload = True\n' if target == 'preloaded-run' else ''))
     cmd = sweep_cmd(bench, results, '--only', 'colours/toy_w4')
     proc = subprocess.Popen(cmd, cwd=ROOT, env=toy_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
