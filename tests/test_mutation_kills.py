@@ -1961,3 +1961,102 @@ def test_voc_min_box_size_ignores_small_boxes_in_training_only(tmp_path):
     with pytest.raises(ValueError) as err:
         _voc_dataset(root)
     assert str(err.value) == f"VOCDataset: '{base}/Annotations/000001.xml': <object> #0 (person) has no <bndbox>."
+
+
+def _table_run(backbone, value, untrained=None, seed=0, **sections):
+    rec = dict(task='t', backbone=backbone, status='ok', seed=seed, metrics=dict(m=value),
+               untrained_metrics=None if untrained is None else dict(m=untrained), meta={})
+    for k, v in sections.items():
+        rec[k] = v
+    return rec
+
+
+@pytest.mark.parametrize('direction', ['default_higher', 'lower'])
+def test_task_rows_every_field_by_hand(direction):
+    """task_rows on hand-made records: order and ranks in both directions (a 0.0 value sorts as 0, ties by name),
+    flags against the untrained value in the task's direction, the verdict analysis per backbone, the counting
+    convention (default 'true', None without a complexity section), latency and wall time means over seeds."""
+    from mobilebench.benchmark.table import task_rows
+    tdef = dict(metric='m') if direction == 'default_higher' else dict(metric='m', higher_is_better=False)
+    runs = [
+        _table_run('a', 0.4, untrained=0.5, complexity=dict(madds=2e6, params=1e6, convention='paper'),
+                   latency=dict(median_ms=3.0), meta=dict(wall_time_s=10.0)),
+        _table_run('a', 0.6, untrained=0.1, seed=1, latency=dict(median_ms=5.0), meta=dict(wall_time_s=20.0)),
+        _table_run('b', 0.7),
+        _table_run('c', 0.5, complexity=dict(madds=1e6)),
+        _table_run('d', 0.0, untrained=0.2),
+    ]
+    runs[0]['metrics']['x/degenerate'] = 1.0
+    data = dict(tasks=dict(t=tdef), runs=runs, analysis=dict(rows=dict(t=dict(
+        a=dict(test=dict(low=0.3, high=0.7), note=''), b=dict(note='no samples file')))))
+    rows = {r['backbone']: r for r in task_rows(data, 't')}
+    order = [r['backbone'] for r in task_rows(data, 't')]
+    if direction == 'default_higher':
+        assert order == ['b', 'a', 'c', 'd']
+        assert [rows[b]['rank'] for b in order] == [1, 2, 2, 4]
+        # a: seed 0 (0.4) is no better than untrained 0.5; seed 1 (0.6 > 0.1) is; d: 0.0 <= 0.2
+        assert rows['a']['flags'] == ['no better than untrained (1 of 2 runs)',
+                                      'degenerate outputs: x/degenerate (1 of 2 runs)']
+        assert rows['d']['flags'] == ['no better than untrained (1 of 1 runs)']
+    else:
+        assert order == ['d', 'a', 'c', 'b']
+        assert [rows[b]['rank'] for b in order] == [1, 2, 2, 4]
+        # lower is better: a's seed 1 (0.6 >= 0.1) is no better; d (0.0 < 0.2) is better
+        assert rows['a']['flags'] == ['no better than untrained (1 of 2 runs)',
+                                      'degenerate outputs: x/degenerate (1 of 2 runs)']
+        assert rows['d']['flags'] == []
+    assert rows['b']['flags'] == [] and rows['c']['flags'] == []
+    assert rows['a']['value'] == pytest.approx(0.5) and rows['a']['untrained'] == pytest.approx(0.3)
+    assert rows['a']['test'] == dict(low=0.3, high=0.7) and rows['a']['test_note'] == ''
+    assert rows['b']['test'] is None and rows['b']['test_note'] == 'no samples file'
+    assert rows['c']['test'] is None and rows['c']['test_note'] == 'not analysed'
+    assert rows['a']['convention'] == 'paper' and rows['c']['convention'] == 'true' and rows['b']['convention'] is None
+    assert rows['a']['madds_m'] == 2.0 and rows['a']['params_m'] == 1.0 and rows['c']['madds_m'] == 1.0
+    # latency of the first record's section decides whether there is one; the mean is over every seed
+    assert rows['a']['latency_ms'] == 4.0 and rows['b']['latency_ms'] is None
+    assert rows['a']['wall_s'] == 15.0 and rows['b']['wall_s'] is None
+
+
+def test_leaderboard_gather_keeps_the_plan_and_explains_bare_records(tmp_path):
+    """gather: the plan's comparisons and the folder are handed on; a failed or blocked record without an error
+    still says what it is; every problem of a corrupt record is listed, joined by '; '; a bad `comparisons`."""
+    import json
+
+    from mobilebench.benchmark import table as T
+    runs = tmp_path / 'runs'
+    runs.mkdir()
+    (runs / 'f.json').write_text(json.dumps(dict(status='failed', task='t', backbone='a')))
+    (runs / 'b.json').write_text(json.dumps(dict(status='blocked', task='t', backbone='b', blocked_by='pre__b')))
+    (runs / 'c.json').write_text(json.dumps(dict(status='ok', task='t', backbone='c', metric=1, metrics=[1])))
+    comparisons = dict(pairs=[['a', 'b']], confidence=0.9)
+    (tmp_path / 'benchmark.json').write_text(json.dumps(dict(name='n', comparisons=comparisons)))
+    data = T.gather(str(tmp_path))
+    assert data['comparisons'] == comparisons and data['results_dir'] == str(tmp_path)
+    problems = {p['run_id']: p['detail'] for p in data['problems']}
+    assert problems == {'f': 'no error recorded', 'b': 'blocked by pre__b: ',
+                        'c': f'{runs}/c.json: `metric` = 1 is not a string; `metrics` is list, expected an object'}
+    for bad in ([['a', 'b']], dict(pairs='a,b')):
+        (tmp_path / 'benchmark.json').write_text(json.dumps(dict(comparisons=bad)))
+        data = T.gather(str(tmp_path))
+        assert data['problems'][0] == dict(run_id='benchmark.json', kind='corrupt', detail=(
+            f'{tmp_path}/benchmark.json: `comparisons` is not an object with a list of `pairs`'))
+        assert data['comparisons'] is None
+    (tmp_path / 'benchmark.json').write_text(json.dumps(dict(comparisons=dict(confidence=0.9))))  # pairs optional
+    assert [p['run_id'] for p in T.gather(str(tmp_path))['problems']] == ['b', 'c', 'f']  # sorted by file
+
+
+def test_ranks_summary_pareto_and_convention_edges():
+    from mobilebench.benchmark import table as T
+    assert T.competition_ranks([5.0, 5.0, 5.0, 1.0]) == [1, 1, 1, 4]  # a three-way tie shares rank 1, not 2
+    assert T.competition_ranks([5.0, 5.0, 5.0, 1.0], higher_is_better=False) == [2, 2, 2, 1]
+    # more tasks first, then the lower mean rank: b (2 tasks, 2nd on both: mean 2) before a and c (1 task, 1st)
+    data = dict(tasks=dict(t1=dict(metric='m'), t2=dict(metric='m')), runs=[
+        dict(task='t1', backbone='a', metrics=dict(m=0.9)), dict(task='t1', backbone='b', metrics=dict(m=0.1)),
+        dict(task='t2', backbone='b', metrics=dict(m=0.5)), dict(task='t2', backbone='c', metrics=dict(m=0.6))])
+    assert [(s['backbone'], s['tasks'], s['mean_rank']) for s in T.summary(data)] == [
+        ('b', 2, 2.0), ('a', 1, 1.0), ('c', 1, 1.0)]
+    # lower is better: at equal cost the lower value dominates; equal points never dominate each other
+    assert T.pareto_front([(1, 0.5), (1, 0.4)], higher_is_better=False) == [1]
+    assert T.pareto_front([(2, 0.4), (1, 0.4)], higher_is_better=False) == [1]
+    assert T.pareto_front([(1, 0.4), (1, 0.4)], higher_is_better=False) == [0, 1]
+    assert T.convention_of(dict(convention='paper', madds_m=1.0, params_m=1.0)) == 'paper'

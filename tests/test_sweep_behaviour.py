@@ -27,6 +27,13 @@ def _record(results, run_id=RUN):
         return None
 
 
+def _as_in_a_terminal():
+    """``preexec_fn`` of the sweep: SIGINT back to its default action, as a shell gives a foreground job. A test
+    run started in the background (``nohup pytest ... &``, some CI runners) inherits SIGINT *ignored*; a Python
+    child then never turns it into KeyboardInterrupt, and the Ctrl-C tests would test nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _children(pid):
     """The pids of ``pid``'s child processes (Linux /proc)."""
     kids = []
@@ -50,14 +57,14 @@ def test_ctrl_c_leaves_the_run_interrupted_and_resumable(tmp_path, monkeypatch, 
     results = tmp_path / 'res'
     bench = tmp_path / 'bench.py'
     # 1000 epochs: the run cannot finish between the moment the test sees it train and the SIGINT, however
-    # loaded the machine (with the toy task's 4 epochs it sometimes did, and its record was then 'ok')
+    # loaded the machine
     bench.write_text(open(osp.join(ROOT, BENCH_2X2)).read()
                      + "\ntasks['colours']['overrides'] = dict(train_cfg=dict(max_epochs=1000))\n"
                      # the run is a fork of the preload server (mobilebench.benchmark.preload)
                      + ('preload = True\n' if target == 'preloaded-run' else ''))
     cmd = sweep_cmd(bench, results, '--only', 'colours/toy_w4')
     proc = subprocess.Popen(cmd, cwd=ROOT, env=toy_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True, preexec_fn=_as_in_a_terminal)
     log = results / 'work_dirs' / RUN / 'run.log'
     deadline = time.time() + 120
     sent = False
@@ -112,7 +119,8 @@ def test_ctrl_c_that_a_library_turns_into_another_error_still_interrupts(tmp_pat
         "\ntasks['colours']['overrides'] = dict(train_dataloader=dict(dataset=dict(sigint_in_bare_except=True)))\n"
         + ('preload = True\n' if preload else '')))
     proc = subprocess.run(sweep_cmd(bench, results, '--only', 'colours/toy_w4'), cwd=ROOT, env=toy_env(),
-                          capture_output=True, text=True, timeout=300, start_new_session=True)
+                          capture_output=True, text=True, timeout=300, start_new_session=True,
+                          preexec_fn=_as_in_a_terminal)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out[-3000:]
     assert 'interrupted (SIGINT)' in out, out[-3000:]

@@ -30,7 +30,7 @@ from typing import Dict, List, Sequence
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TREE = ('mobilebench', 'backbones', 'tests', 'configs', 'tools', 'pyproject.toml')
-PYTEST_ARGS = ['-m', 'not slow', '-p', 'no:cacheprovider', '-q', '-rf', '--tb=no', '-x']
+PYTEST_ARGS = ['-m', 'not slow', '-p', 'no:cacheprovider', '-q', '-rf', '--tb=short', '-x']
 TABLE_START = '<!-- planted-bugs:start (written by tools/analysis/planted_bugs.py) -->'
 TABLE_END = '<!-- planted-bugs:end -->'
 
