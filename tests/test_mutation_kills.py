@@ -1910,11 +1910,11 @@ def test_leaderboard_flags_ranks_intervals_and_published_rows(monkeypatch):
     assert (p1['value'], p1['test_note'], p1['flags'], p1['seeds'], p1['madds_m'], p1['confidence']) == \
         (0.7, 'single published value', [], None, 100.0, 0.9)
     # plotted in the published convention when every reproduced row was counted in it too
-    convention, mine, pub = T.plot_points(data, 't')
+    convention, mine, pub, _ = T.plot_points(data, 't')
     assert convention == 'mxnet' and [p['backbone'] for p in pub] == ['P1']
     assert [(r['backbone'], r['madds_m']) for r in mine] == [('b', pytest.approx(210.0)), ('a', pytest.approx(310.0))]
     data['runs'][3]['complexity'] = cx(200e6, {})  # b was not counted in mxnet: true MAdds, P1 left out
-    convention, mine, pub = T.plot_points(data, 't')
+    convention, mine, pub, _ = T.plot_points(data, 't')
     assert convention == 'true' and pub == [] and [r['madds_m'] for r in mine] == pytest.approx([200.0, 300.0])
 
 

@@ -301,13 +301,43 @@ def test_plot_compares_one_convention_only():
     tasks = dict(det=dict(metric='pascal_voc/mAP', published_key='voc_yolov3_paper'))
     # every run also counted as mxnet-summary: the published (mxnet-summary) rows are plotted with those counts
     data = dict(tasks=tasks, runs=[_record('a', 0.5, 8_000_000_000, mx=8_100_000_000)], problems=[])
-    convention, mine, pub = plot_points(data, 'det')
+    convention, mine, pub, _ = plot_points(data, 'det')
     assert convention == 'mxnet-summary' and mine[0]['madds_m'] == pytest.approx(8100.0)
     assert {r['convention'] for r in pub} == {'mxnet-summary'} and len(pub) == 5
     # a run without the paper's convention: true counts only, the published points are left out
     data['runs'] = [_record('a', 0.5, 8_000_000_000)]
-    convention, mine, pub = plot_points(data, 'det')
+    convention, mine, pub, _ = plot_points(data, 'det')
     assert convention == 'true' and mine[0]['madds_m'] == pytest.approx(8000.0) and pub == []
+
+
+def test_plot_leaves_out_published_rows_at_another_input_size():
+    """AsymmNet Table 10 counts YOLOv3 at 416 x 416: beside runs at 128 x 128 its points are not plotted (MAdds
+    grow with the input area) and the page says so; beside runs at 416 x 416 they are."""
+    from mobilebench.benchmark.published import published_rows
+    from mobilebench.benchmark.render import plot_note
+    from mobilebench.benchmark.table import plot_points
+    assert {r['input_hw'] for r in published_rows('voc_yolov3_paper')} == {(416, 416)}
+    assert {r['input_hw'] for r in published_rows('ssdlite_320') if r['madds_m']} == {(320, 320)}
+    assert {r['input_hw'] for r in published_rows('simplebaseline_256x192') if r['madds_m']} == {(256, 192)}
+    assert {r['input_hw'] for r in published_rows('imagenet_224')} == {(224, 224)}
+    tasks = dict(det=dict(metric='pascal_voc/mAP', published_key='voc_yolov3_paper'))
+    run = _record('a', 0.5, 900_000_000, mx=910_000_000)
+    run['complexity']['input_shape'] = [3, 128, 128]
+    data = dict(tasks=tasks, runs=[run], problems=[])
+    convention, mine, pub, other = plot_points(data, 'det')
+    assert convention == 'mxnet-summary' and len(mine) == 1 and pub == [] and len(other) == 5
+    assert plot_note(data, 'det') == (
+        'Not plotted: 5 published row(s) counted at 416x416, while these runs are at 128x128; MAdds grow with the '
+        'input area, so the points would not be comparable.')
+    from mobilebench.benchmark.render import _task_table
+    header, rows, cells = _task_table(data, 'det')
+    col = header.index('at input')
+    assert [c[col] for c in cells] == ['128x128'] + ['416x416'] * 5
+    run['complexity']['input_shape'] = [3, 416, 416]
+    convention, mine, pub, other = plot_points(data, 'det')
+    assert len(pub) == 5 and other == [] and plot_note(data, 'det') == ''
+    run['complexity'].pop('input_shape')  # a record without the shape: compared as before
+    assert [len(x) for x in plot_points(data, 'det')[2:]] == [5, 0]
 
 
 def test_benchmark_record_counts_one_frame_in_both_conventions():

@@ -46,6 +46,18 @@ PAPER_TABLES = {
     'face_arcface_paper': [('AsymmNet', 'Table 7')],
     'ssdlite_320': [('MobileNeXt', 'Table 8'), ('HBONet', 'Table 8')],
 }
+#: published key -> the input size (height, width) at which its paper rows were measured and counted, as the
+#: papers state it: AsymmNet Sec. 4 (YOLOv3 "416 x 416", SimplePose "256 x 192", TSN "224 x 224", ArcFace
+#: "112 x 112"); MobileNeXt / HBONet name the detector SSDLite320 / SSD320
+PAPER_INPUT_HW = {
+    'yolov3_416': (416, 416), 'voc_yolov3_paper': (416, 416),
+    'simplebaseline_256x192': (256, 192), 'coco_pose_paper': (256, 192),
+    'tsn_hmdb51': (224, 224), 'hmdb51_tsn_paper': (224, 224),
+    'arcface_112': (112, 112), 'face_arcface_paper': (112, 112),
+    'ssdlite_320': (320, 320),
+}
+#: the papers' ImageNet tables are at 224 x 224, single crop
+IMAGENET_INPUT_HW = (224, 224)
 #: published keys whose paper rows were measured on a different model than the suite's task of that key
 _OTHER_MODEL = {
     'yolov3_416': "the paper's model is GluonCV's YOLOv3, the suite's voc_yolov3_paper task",
@@ -121,7 +133,8 @@ def paper_rows(key: str) -> List[Dict]:
                     f' ({_OTHER_MODEL[key]})' if key in _OTHER_MODEL else ''),
                 dataset=v.dataset if not v.task.startswith('face') else 'MS1M -> LFW / CALFW / CPLFW / AgeDB-30',
                 protocol=v.protocol, metrics={}, madds_m=None, params_m=None,
-                convention=PAPER_CONVENTION[paper], paper_row=(paper, table, v.model)))
+                convention=PAPER_CONVENTION[paper], paper_row=(paper, table, v.model),
+                input_hw=PAPER_INPUT_HW.get(key)))
             if v.metric in ('MAdds', 'MFLOPs (Multiply-Adds)'):
                 row['madds_m'] = v.number * _TO_MILLIONS[v.unit]
             elif v.metric == 'Params':
@@ -174,7 +187,8 @@ _IMAGENET = [
 def _imagenet_rows(widths=None) -> List[Dict]:
     return [dict(backbone=name, source=source, dataset='ImageNet-1k val, 224 single crop',
                  metrics={k: float(v) for k, v in (('accuracy/top1', top1), ('accuracy/top5', top5)) if v is not None},
-                 madds_m=None if madds is None else float(madds), params_m=None if params is None else float(params))
+                 madds_m=None if madds is None else float(madds), params_m=None if params is None else float(params),
+                 input_hw=IMAGENET_INPUT_HW)
             for name, w, source, top1, top5, madds, params in _IMAGENET if widths is None or w in widths]
 
 
@@ -188,10 +202,11 @@ IMAGENET: Dict[str, List[Dict]] = {
 
 def published_rows(key) -> List[Dict]:
     """The published rows for ``key``: the papers' rows, then the upstream baselines (empty if unknown/None).
-    Every row has ``convention`` (``None`` where no complexity is given)."""
+    Every row has ``convention`` (``None`` where no complexity is given) and ``input_hw``, the (height, width)
+    its complexity was counted at (``None`` where no complexity is given)."""
     if not key:
         return []
-    rows = paper_rows(key) + [dict(r, convention=None) for r in UPSTREAM.get(key, [])]
+    rows = paper_rows(key) + [dict(r, convention=None, input_hw=None) for r in UPSTREAM.get(key, [])]
     rows += [dict(r, convention=PAPER_CONVENTION.get(r['source'].split()[0]) if r['madds_m'] is not None else None)
              for r in IMAGENET.get(key, [])]
     return rows

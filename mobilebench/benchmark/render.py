@@ -67,18 +67,23 @@ def _interval_cell(p: Dict) -> str:
     return 'n/a' if p['low'] is None else f'[{p["low"]:+.4g}, {p["high"]:+.4g}]'
 
 
+def hw_text(hw) -> str:
+    """``(416, 416)`` -> ``'416x416'``; ``'n/a'`` when unknown."""
+    return f'{hw[0]}x{hw[1]}' if hw else 'n/a'
+
+
 def _task_table(data: Dict, task: str):
     """(header, rows, cells) of a task's main table."""
     tdef = data['tasks'][task]
     metrics = metric_columns(data, task)
     conf = confidence_of(data)
     header = ['rank', 'backbone', *metrics, f'test-set {_pct(conf)} CI', 'untrained', 'flags', 'MAdds (M)',
-              'params (M)', 'counted as', 'latency (ms)', 'source']
+              'params (M)', 'counted as', 'at input', 'latency (ms)', 'source']
     rows = task_rows(data, task)
     cells = [[_fmt(r.get('rank')) if r['source'] == 'reproduced' else '',
               r['backbone'], *[_metric_cell(r, m, tdef.get('metric')) for m in metrics], _test_cell(r),
               _fmt(r['untrained']), '; '.join(r.get('flags') or []), _fmt(r['madds_m']), _fmt(r['params_m']),
-              convention_of(r), _fmt(r['latency_ms'], 3), r['source']] for r in rows]
+              convention_of(r), hw_text(r.get('input_hw')), _fmt(r['latency_ms'], 3), r['source']] for r in rows]
     return header, rows, cells
 
 
@@ -122,7 +127,9 @@ def render_markdown(data: Dict) -> str:
     lines = [f'# Leaderboard: {data["name"]}', '']
     lines.append('MAdds/params of the whole model at the task input size (one frame for video), in the counting '
                  'convention named in "counted as" (`true`: the suite\'s count; `mxnet-summary`: the MXNet tool the '
-                 'AsymmNet authors used; see `mobilebench/complexity.py`); latency: backbone only, CPU, batch 1, '
+                 'AsymmNet authors used; see `mobilebench/complexity.py`), at the input size of "at input" (height x '
+                 'width; a published row at another size than the runs is not comparable); latency: backbone only, '
+                 'CPU, batch 1, '
                  'median. "untrained" is the '
                  'same model tested before training. Published rows are marked and come from '
                  '`mobilebench/benchmark/published.py`; n/a = not given there.')
@@ -179,7 +186,7 @@ def write_csv(data: Dict, path: str):
     writer.writerow(['task', 'backbone', 'source', 'headline', 'value', 'value_std', 'seeds', 'untrained', 'madds_m',
                      'params_m', 'convention', 'backbone_latency_ms', 'wall_time_s', *all_metrics,
                      'rank', 'confidence', 'value_half', 'value_low', 'value_high', 'test_low', 'test_high',
-                     'interval_note', 'flags'])
+                     'interval_note', 'flags', 'input_hw'])
     for task in data['tasks']:
         for row in task_rows(data, task):
             test = row.get('test') or {}
@@ -189,7 +196,8 @@ def write_csv(data: Dict, path: str):
                              *[row['metrics'].get(m) for m in all_metrics],
                              row.get('rank'), row['confidence'], row['value_half'], row['value_low'],
                              row['value_high'], test.get('low'), test.get('high'),
-                             '' if test else row.get('test_note'), '; '.join(row.get('flags') or [])])
+                             '' if test else row.get('test_note'), '; '.join(row.get('flags') or []),
+                             hw_text(row.get('input_hw')) if row.get('input_hw') else ''])
     atomic_write_text(path, buf.getvalue())
 
 
@@ -244,7 +252,7 @@ def plot_task(data: Dict, task: str) -> Optional[str]:
     (the seed interval, or with one seed the test-set interval) on every reproduced point."""
     plt = _pyplot()
     tdef = data['tasks'][task]
-    convention, mine, pub = plot_points(data, task)
+    convention, mine, pub, _ = plot_points(data, task)
     if not mine and not pub:
         return None
     pct = _pct(confidence_of(data))
@@ -277,6 +285,17 @@ def plot_task(data: Dict, task: str) -> Optional[str]:
     ax.legend(fontsize=7, loc='best')
     fig.tight_layout()
     return _png(fig)
+
+
+def plot_note(data: Dict, task: str) -> str:
+    """What the task's plot leaves out: published rows counted at another input size than the runs."""
+    _, mine, _, other = plot_points(data, task)
+    if not other:
+        return ''
+    theirs = ', '.join(sorted({hw_text(r['input_hw']) for r in other}))
+    ours = ', '.join(sorted({hw_text(r['input_hw']) for r in mine if r['input_hw'] is not None}))
+    return (f'Not plotted: {len(other)} published row(s) counted at {theirs}, while these runs are at {ours}; '
+            f'MAdds grow with the input area, so the points would not be comparable.')
 
 
 def _limit_y(ax, mine: List[Dict], pub: List[Dict]) -> None:
@@ -362,7 +381,8 @@ def render_html(data: Dict) -> str:
              f'<h1>Leaderboard: {html.escape(data["name"])}</h1>',
              '<p class="note">MAdds/params: whole model at the task input size (one frame for video), in the '
              'counting convention of the "counted as" column (true: the suite\'s count; mxnet-summary: the MXNet '
-             'tool the AsymmNet authors used); plots compare MAdds within one convention only. '
+             'tool the AsymmNet authors used), at the input size of the "at input" column (height x width); plots '
+             'compare MAdds within one convention and one input size only. '
              'Latency: backbone only, CPU, batch 1, median. "untrained": the same model tested before training. '
              'Rows in <i>italics</i> are published figures (not reproduced here); n/a = not given.</p>',
              f'<p class="note">{html.escape(INTRO.format(pct=pct, resamples=settings["resamples"]))}</p>']
@@ -397,6 +417,9 @@ def render_html(data: Dict) -> str:
         parts.append(deploy_html(data, task))
         parts.append(_img(plot_task(data, task), f'{tdef.get("metric") or task} vs MAdds',
                           'no finished run with a metric and MAdds to plot'))
+        note = plot_note(data, task)
+        if note:
+            parts.append(f'<p class="note">{html.escape(note)}</p>')
         if pairs:
             parts.append(_img(plot_pairs(data, task), f'{task}: block - baseline differences',
                               'no difference to plot'))

@@ -119,6 +119,14 @@ def _section(rec, key) -> Dict:
     return value if isinstance(value, dict) else {}
 
 
+def input_hw(complexity: Dict) -> Optional[Tuple[int, int]]:
+    """(height, width) of the input a run's MAdds were counted at (its ``complexity.input_shape``), or None."""
+    shape = complexity.get('input_shape') if isinstance(complexity, dict) else None
+    if isinstance(shape, list) and len(shape) >= 2 and all(isinstance(s, int) and s > 0 for s in shape[-2:]):
+        return int(shape[-2]), int(shape[-1])
+    return None
+
+
 def confidence_of(data: Dict) -> float:
     """The confidence level of the intervals (the plan's ``comparisons.confidence``, default 0.95)."""
     comp = data.get('comparisons')
@@ -202,7 +210,7 @@ def task_rows(data: Dict, task: str) -> List[Dict]:
             rank=None,
             untrained=_mean([finite(_section(r, 'untrained_metrics').get(metric)) for r in recs]),
             madds_m=_m(cx.get('madds')), params_m=_m(cx.get('params')), backbone_madds_m=_m(cx.get('backbone_madds')),
-            convention=cx.get('convention', 'true') if cx else None,
+            convention=cx.get('convention', 'true') if cx else None, input_hw=input_hw(cx),
             by_convention={k: dict(madds_m=_m(v.get('madds')), params_m=_m(v.get('params')))
                            for k, v in (cx.get('by_convention') or {}).items() if isinstance(v, dict)},
             latency_ms=_mean([finite(_section(r, 'latency').get('median_ms')) for r in recs]) if lat else None,
@@ -221,7 +229,8 @@ def task_rows(data: Dict, task: str) -> List[Dict]:
                          value_half=None, value_low=None, value_high=None, confidence=conf, test=None,
                          test_note='single published value', flags=[], rank=None,
                          untrained=None, madds_m=pub['madds_m'], params_m=pub['params_m'], backbone_madds_m=None,
-                         convention=pub.get('convention'), by_convention={}, latency_ms=None, wall_s=None))
+                         convention=pub.get('convention'), by_convention={}, latency_ms=None, wall_s=None,
+                         input_hw=tuple(pub['input_hw']) if pub.get('input_hw') else None))
     return rows
 
 
@@ -231,9 +240,11 @@ def convention_of(row: Dict) -> str:
 
 
 def plot_points(data: Dict, task: str):
-    """(convention, reproduced rows, published rows) to plot together: MAdds are only compared within one
-    convention. The published rows' convention is used when every reproduced row was also counted in it;
-    otherwise ``true``, and published rows counted differently are left out."""
+    """(convention, reproduced rows, published rows, published rows left out for their input size) to plot
+    together: MAdds are only compared within one convention and at one input size. The published rows'
+    convention is used when every reproduced row was also counted in it; otherwise ``true``, and published rows
+    counted differently are left out. A published row counted at another input size than the reproduced runs
+    (e.g. the paper's 416 x 416 beside a run at 128 x 128: MAdds grow with the input area) is left out too."""
     rows = [r for r in task_rows(data, task) if r['value'] is not None]
     mine = [r for r in rows if r['source'] == 'reproduced' and r['madds_m'] is not None]
     pub = [r for r in rows if r['source'] != 'reproduced' and r['madds_m'] is not None]
@@ -244,7 +255,12 @@ def plot_points(data: Dict, task: str):
     if convention != 'true':
         mine = [dict(r, madds_m=r['by_convention'][convention]['madds_m']) for r in mine]
         mine = [r for r in mine if r['madds_m'] is not None]
-    return convention, mine, [r for r in pub if r['convention'] == convention]
+    pub = [r for r in pub if r['convention'] == convention]
+    sizes = {r['input_hw'] for r in mine if r['input_hw'] is not None}
+
+    def other_size(row):
+        return bool(sizes) and row['input_hw'] is not None and row['input_hw'] not in sizes
+    return convention, mine, [r for r in pub if not other_size(r)], [r for r in pub if other_size(r)]
 
 
 def pareto_front(points: List[tuple], higher_is_better: bool = True) -> List[int]:
