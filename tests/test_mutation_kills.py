@@ -2060,3 +2060,39 @@ def test_ranks_summary_pareto_and_convention_edges():
     assert T.pareto_front([(2, 0.4), (1, 0.4)], higher_is_better=False) == [1]
     assert T.pareto_front([(1, 0.4), (1, 0.4)], higher_is_better=False) == [0, 1]
     assert T.convention_of(dict(convention='paper', madds_m=1.0, params_m=1.0)) == 'paper'
+
+
+def test_seed_difference_is_welchs_t_interval_by_hand():
+    """mean(A) - mean(B) over seeds with Welch's interval: A = [1, 2, 3] (variance 1), B = [0, 0, 1] (variance 1/3):
+    difference 5/3, standard error sqrt(1/3 + 1/9) = 2/3, Welch-Satterthwaite df = (4/9)^2 / ((1/3)^2 / 2 +
+    (1/9)^2 / 2) = 3.2; the interval is 5/3 -+ t(0.975, 3.2) * 2/3 (t quantile from SciPy's Student t)."""
+    from scipy import stats
+
+    from mobilebench.significance import seed_difference
+    half = stats.t.ppf(0.975, 3.2) * 2 / 3
+    res = seed_difference([1, 2, 3], [0, 0, 1])
+    assert res == dict(diff=pytest.approx(5 / 3), low=pytest.approx(5 / 3 - half), high=pytest.approx(5 / 3 + half),
+                       verdict='no significant difference', confidence=0.95, n_a=3, n_b=3)
+    assert 5 / 3 - half < 0  # (t = 3.0: the interval reaches below 0)
+    half80 = stats.t.ppf(0.9, 3.2) * 2 / 3
+    res = seed_difference([1, 2, 3], [0, 0, 1], confidence=0.8)
+    assert (res['low'], res['high'], res['confidence']) == (pytest.approx(5 / 3 - half80), pytest.approx(5 / 3 + half80), 0.8)
+    assert res['verdict'] == 'better' and 5 / 3 - half80 > 0
+    assert seed_difference([1, 2, 3], [0, 0, 1], confidence=0.8, higher_is_better=False)['verdict'] == 'worse'
+    # no spread on either side: the interval is the difference itself
+    res = seed_difference([1.0, 1.0, 1.0], [0.5, 0.5])
+    assert (res['diff'], res['low'], res['high'], res['verdict'], res['n_a'], res['n_b']) == (0.5, 0.5, 0.5, 'better', 3, 2)
+    assert seed_difference([0.5, 0.5], [0.5, 0.5])['verdict'] == 'no significant difference'
+    # spread on one side only is a real interval
+    res = seed_difference([1.0, 1.0], [0.0, 1.0])
+    assert res['low'] < res['diff'] == 0.5 < res['high']
+    with pytest.raises(ValueError) as err:
+        seed_difference([1.0], [0.0, 1.0])
+    assert str(err.value) == 'seed_difference needs at least 2 seeds on each side, got 1 and 2'
+    with pytest.raises(ValueError) as err:
+        seed_difference([1.0, 2.0], [0.0])
+    assert str(err.value) == 'seed_difference needs at least 2 seeds on each side, got 2 and 1'
+    for a, b in (([1.0, float('nan')], [0.0, 1.0]), ([1.0, 2.0], [float('nan'), 1.0])):
+        with pytest.raises(ValueError) as err:
+            seed_difference(a, b)
+        assert str(err.value) == 'seed_difference: NaN among the values; drop failed runs explicitly'
