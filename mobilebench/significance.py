@@ -19,6 +19,7 @@ callable that averages the per-seed metrics over the same indices (:func:`mean_o
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Callable, Dict, Sequence
 
 import numpy as np
@@ -135,7 +136,11 @@ def seed_difference(values_a: Sequence[float], values_b: Sequence[float], confid
     if a.std(ddof=1) == 0 and b.std(ddof=1) == 0:
         low = high = diff
     else:
-        ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(confidence_level=confidence)
+        with warnings.catch_warnings():
+            # one side without spread (e.g. two seeds that gave the same metric) makes SciPy warn of precision
+            # loss in its variance; that variance is exactly 0, and Welch's interval rests on the other side's
+            warnings.filterwarnings('ignore', 'Precision loss occurred in moment calculation', RuntimeWarning)
+            ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(confidence_level=confidence)
         low, high = float(ci.low), float(ci.high)
     return dict(diff=diff, low=low, high=high, verdict=verdict(low, high, higher_is_better), confidence=confidence,
                 n_a=int(a.size), n_b=int(b.size))

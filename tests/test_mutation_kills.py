@@ -2083,9 +2083,14 @@ def test_seed_difference_is_welchs_t_interval_by_hand():
     res = seed_difference([1.0, 1.0, 1.0], [0.5, 0.5])
     assert (res['diff'], res['low'], res['high'], res['verdict'], res['n_a'], res['n_b']) == (0.5, 0.5, 0.5, 'better', 3, 2)
     assert seed_difference([0.5, 0.5], [0.5, 0.5])['verdict'] == 'no significant difference'
-    # spread on one side only is a real interval
-    res = seed_difference([1.0, 1.0], [0.0, 1.0])
-    assert res['low'] < res['diff'] == 0.5 < res['high']
+    # spread on one side only: standard error sqrt(0 + 0.5 / 2) = 0.5 and df = 1, the interval 0.5 -+ t(0.975, 1)
+    # * 0.5; SciPy's precision warning about the constant side (its variance is exactly 0) is not passed on
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        res = seed_difference([1.0, 1.0], [0.0, 1.0])
+    half = stats.t.ppf(0.975, 1) * 0.5
+    assert (res['diff'], res['low'], res['high']) == (0.5, pytest.approx(0.5 - half), pytest.approx(0.5 + half))
     with pytest.raises(ValueError) as err:
         seed_difference([1.0], [0.0, 1.0])
     assert str(err.value) == 'seed_difference needs at least 2 seeds on each side, got 1 and 2'
